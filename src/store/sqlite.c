@@ -1,0 +1,741 @@
+/* sqlite.c - the SQLite backend: WAL, synchronous=FULL, one prepared-statement cache per
+ * connection. The engine's single writer owns the only write connection of a serving
+ * process; readers use read-only connections and see the last committed snapshot, so a
+ * read never waits for the writer. Other processes (the CLI) may write too; SQLite's
+ * file lock and busy_timeout serialize them. */
+#include "store/store.h"
+
+#include "core/log.h"
+#include "store/sqlite_schema.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+#define SQLITE_BUSY_TIMEOUT_MS 5000
+#define SQLITE_PATH_BYTES_MAX 4096
+
+enum stmt_id {
+    ST_PROJECT_INSERT,
+    ST_PROJECT_GET,
+    ST_KEY_INSERT,
+    ST_KEY_GET,
+    ST_KEY_LIST_ALL,
+    ST_KEY_LIST_PROJECT,
+    ST_KEY_REVOKE,
+    ST_CUSTOMER_INSERT,
+    ST_CUSTOMER_UPDATE,
+    ST_CUSTOMER_GET,
+    ST_CUSTOMER_GET_SOURCE,
+    ST_CUSTOMER_DELETE,
+    ST_CUSTOMER_LIST_DESC,
+    ST_CUSTOMER_LIST_ASC,
+    ST_CUSTOMER_COUNT,
+    ST_CUSTOMER_CURSOR,
+    ST_IDEM_GET,
+    ST_IDEM_PUT,
+    ST_COUNT
+};
+
+#define CUSTOMER_COLS                                                                      \
+    "id, source_id, name, description, email, phone, birthdate, timezone, address, "       \
+    "metadata, consents, created_at, updated_at"
+#define CUSTOMER_FILTER                                                                    \
+    " WHERE project_id = ?1 AND (?2 IS NULL OR email = ?2)"                                \
+    " AND (?3 IS NULL OR created_at > ?3) AND (?4 IS NULL OR created_at < ?4)"
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_PROJECT_INSERT] = "INSERT INTO projects (id, name, created_at) VALUES (?1, ?2, ?3)",
+    [ST_PROJECT_GET] = "SELECT id, name, created_at FROM projects WHERE id = ?1",
+    [ST_KEY_INSERT] = "INSERT INTO api_keys (app_id, project_id, kind, token_hash, name, "
+                      "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_KEY_GET] = "SELECT app_id, project_id, kind, token_hash, name, created_at, revoked_at "
+                   "FROM api_keys WHERE app_id = ?1",
+    [ST_KEY_LIST_ALL] = "SELECT app_id, project_id, kind, token_hash, name, created_at, "
+                        "revoked_at FROM api_keys ORDER BY created_at, app_id",
+    [ST_KEY_LIST_PROJECT] = "SELECT app_id, project_id, kind, token_hash, name, created_at, "
+                            "revoked_at FROM api_keys WHERE project_id = ?1 "
+                            "ORDER BY created_at, app_id",
+    [ST_KEY_REVOKE] = "UPDATE api_keys SET revoked_at = ?2 WHERE app_id = ?1 "
+                      "AND revoked_at IS NULL",
+    [ST_CUSTOMER_INSERT] = "INSERT INTO customers (project_id, " CUSTOMER_COLS ") VALUES "
+                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    [ST_CUSTOMER_UPDATE] = "UPDATE customers SET source_id = ?3, name = ?4, description = ?5, "
+                           "email = ?6, phone = ?7, birthdate = ?8, timezone = ?9, "
+                           "address = ?10, metadata = ?11, consents = ?12, updated_at = ?14 "
+                           "WHERE project_id = ?1 AND id = ?2",
+    [ST_CUSTOMER_GET] = "SELECT " CUSTOMER_COLS " FROM customers WHERE project_id = ?1 AND "
+                        "id = ?2",
+    [ST_CUSTOMER_GET_SOURCE] = "SELECT " CUSTOMER_COLS " FROM customers WHERE project_id = ?1 "
+                               "AND source_id = ?2",
+    [ST_CUSTOMER_DELETE] = "DELETE FROM customers WHERE project_id = ?1 AND id = ?2",
+    [ST_CUSTOMER_LIST_DESC] = "SELECT " CUSTOMER_COLS " FROM customers" CUSTOMER_FILTER
+                              " AND (?5 IS NULL OR created_at < ?5 OR (created_at = ?5 AND "
+                              "id < ?6)) ORDER BY created_at DESC, id DESC LIMIT ?7 OFFSET ?8",
+    [ST_CUSTOMER_LIST_ASC] = "SELECT " CUSTOMER_COLS " FROM customers" CUSTOMER_FILTER
+                             " AND (?5 IS NULL OR created_at > ?5 OR (created_at = ?5 AND "
+                             "id > ?6)) ORDER BY created_at ASC, id ASC LIMIT ?7 OFFSET ?8",
+    [ST_CUSTOMER_COUNT] = "SELECT count(*) FROM customers" CUSTOMER_FILTER,
+    [ST_CUSTOMER_CURSOR] = "SELECT created_at FROM customers WHERE project_id = ?1 AND id = ?2",
+    [ST_IDEM_GET] = "SELECT request_hash, request, status, response, created_at FROM "
+                    "idempotency WHERE project_id = ?1 AND key = ?2",
+    [ST_IDEM_PUT] = "INSERT INTO idempotency (project_id, key, request_hash, request, status, "
+                    "response, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+};
+
+struct sqlite_store {
+    struct store base;
+    char path[SQLITE_PATH_BYTES_MAX];
+};
+
+struct sqlite_conn {
+    struct store_conn base;
+    sqlite3 *db;
+    sqlite3_stmt *stmts[ST_COUNT];
+};
+
+static const struct store_ops sqlite_ops;
+
+/* Maps SQLite result codes onto treu's operating errors. */
+static int sq_err(sqlite3 *db, int rc, const char *what)
+{
+    int primary = rc & 0xFF;
+    int out;
+    switch (primary) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return 0;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        out = TREU_EBUSY;
+        break;
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return TREU_ECONFLICT;
+        out = TREU_EINVAL;
+        break;
+    case SQLITE_NOMEM:
+        out = TREU_ENOMEM;
+        break;
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+        out = TREU_EFULL;
+        break;
+    case SQLITE_TOOBIG:
+        out = TREU_ELIMIT;
+        break;
+    default:
+        out = TREU_EIO;
+        break;
+    }
+    log_error("sqlite", "what=\"%s\" rc=%d err=\"%s\"", what, rc, db ? sqlite3_errmsg(db) : "");
+    return out;
+}
+
+static int sq_stmt(struct sqlite_conn *c, enum stmt_id id, sqlite3_stmt **out)
+{
+    if (!c->stmts[id]) {
+        int rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &c->stmts[id], NULL);
+        if (rc != SQLITE_OK)
+            return sq_err(c->db, rc, stmt_sql[id]);
+    }
+    *out = c->stmts[id];
+    return 0;
+}
+
+static void sq_done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_time(sqlite3_stmt *st, int i, int64_t us)
+{
+    if (us)
+        sqlite3_bind_int64(st, i, us);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Column text copied into the arena; NULL stays NULL. *oom set when the arena is full. */
+static const char *col_text(sqlite3_stmt *st, int i, struct arena *a, bool *oom)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    if (!t)
+        return NULL;
+    char *p = arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i));
+    if (!p)
+        *oom = true;
+    return p;
+}
+
+static void col_fixed(sqlite3_stmt *st, int i, char *out, size_t size)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    size_t n = t ? (size_t)sqlite3_column_bytes(st, i) : 0;
+    if (n >= size)
+        n = size - 1;
+    if (n)
+        memcpy(out, t, n);
+    out[n] = '\0';
+}
+
+/* Runs a statement that returns no rows; *changes gets the number of rows touched. */
+static int sq_exec_step(struct sqlite_conn *c, sqlite3_stmt *st, const char *what, int *changes)
+{
+    int rc = sqlite3_step(st);
+    int out = rc == SQLITE_DONE ? 0 : sq_err(c->db, sqlite3_extended_errcode(c->db), what);
+    if (changes)
+        *changes = sqlite3_changes(c->db);
+    sq_done(st);
+    return out;
+}
+
+static int sq_conn_configure(struct sqlite_conn *c, bool writer)
+{
+    const char *sql = writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                               "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
+                             : "PRAGMA query_only=ON; PRAGMA cache_size=-16384;";
+    sqlite3_busy_timeout(c->db, SQLITE_BUSY_TIMEOUT_MS);
+    char *msg = NULL;
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        log_error("sqlite configure", "err=\"%s\"", msg ? msg : "");
+        sqlite3_free(msg);
+        return sq_err(c->db, rc, "configure");
+    }
+    return 0;
+}
+
+static void sq_conn_free(struct store_conn *bc)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)bc;
+    if (!c)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(c->stmts[i]);
+    sqlite3_close_v2(c->db);
+    free(c);
+}
+
+static int sq_conn_open(struct store *bs, bool writer, struct store_conn **out)
+{
+    struct sqlite_store *s = (struct sqlite_store *)bs;
+    *out = NULL;
+    struct sqlite_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return TREU_ENOMEM;
+    c->base.ops = &sqlite_ops;
+    c->base.writer = writer;
+    int flags = SQLITE_OPEN_NOMUTEX |
+                (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
+    int rc = sqlite3_open_v2(s->path, &c->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        log_error("sqlite open", "path=\"%s\" err=\"%s\"", s->path,
+                  c->db ? sqlite3_errmsg(c->db) : "out of memory");
+        rc = rc == SQLITE_CANTOPEN ? TREU_EIO : sq_err(c->db, rc, "open");
+        sq_conn_free(&c->base);
+        return rc < 0 ? rc : TREU_EIO;
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    rc = sq_conn_configure(c, writer);
+    if (rc < 0) {
+        sq_conn_free(&c->base);
+        return rc;
+    }
+    *out = &c->base;
+    return 0;
+}
+
+static void sq_free(struct store *s)
+{
+    free(s);
+}
+
+static int sq_exec(struct store_conn *bc, const char *what)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)bc;
+    int rc = sqlite3_exec(c->db, what, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : sq_err(c->db, sqlite3_extended_errcode(c->db), what);
+}
+
+static int sq_user_version(struct sqlite_conn *c, int *version)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        *version = sqlite3_column_int(st, 0);
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_OK) {
+        rc = sqlite3_extended_errcode(c->db);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? 0 : sq_err(c->db, rc, "user_version");
+}
+
+/* Each migration runs in its own IMMEDIATE transaction and re-reads the version inside
+ * it, so two processes migrating at once cannot apply one twice. */
+static int sq_migrate(struct store *s, int *version)
+{
+    struct store_conn *bc = NULL;
+    int rc = sq_conn_open(s, true, &bc);
+    if (rc < 0)
+        return rc;
+    struct sqlite_conn *c = (struct sqlite_conn *)bc;
+    int v = 0;
+    for (;;) {
+        rc = sq_exec(bc, "BEGIN IMMEDIATE");
+        if (rc < 0)
+            break;
+        rc = sq_user_version(c, &v);
+        if (rc < 0 || (size_t)v >= sqlite_migrations_count) {
+            sq_exec(bc, "ROLLBACK");
+            break;
+        }
+        char *msg = NULL;
+        int src = sqlite3_exec(c->db, sqlite_migrations[v], NULL, NULL, &msg);
+        if (src == SQLITE_OK) {
+            char pragma[64];
+            snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", v + 1);
+            src = sqlite3_exec(c->db, pragma, NULL, NULL, &msg);
+        }
+        if (src != SQLITE_OK) {
+            log_error("migration failed", "version=%d err=\"%s\"", v + 1, msg ? msg : "");
+            sqlite3_free(msg);
+            sq_exec(bc, "ROLLBACK");
+            rc = TREU_EIO;
+            break;
+        }
+        rc = sq_exec(bc, "COMMIT");
+        if (rc < 0)
+            break;
+        log_info("migrated", "version=%d", v + 1);
+    }
+    *version = v;
+    sq_conn_free(bc);
+    return rc;
+}
+
+static int sq_project_insert(struct store_conn *bc, const struct project *p)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)bc;
+    sqlite3_stmt *st = NULL;
+    int rc = sq_stmt(c, ST_PROJECT_INSERT, &st);
+    if (rc < 0)
+        return rc;
+    bind_text(st, 1, p->id);
+    bind_text(st, 2, p->name);
+    sqlite3_bind_int64(st, 3, p->created_at);
+    return sq_exec_step(c, st, "project insert", NULL);
+}
+
+static int sq_project_get(struct store_conn *bc, const char *id, struct arena *a,
+                          struct project *o)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)bc;
+    sqlite3_stmt *st = NULL;
+    int rc = sq_stmt(c, ST_PROJECT_GET, &st);
+    if (rc < 0)
+        return rc;
+    bind_text(st, 1, id);
+    int src = sqlite3_step(st);
+    bool oom = false;
+    if (src == SQLITE_ROW) {
+        col_fixed(st, 0, o->id, sizeof o->id);
+        o->name = col_text(st, 1, a, &oom);
+        o->created_at = sqlite3_column_int64(st, 2);
+        rc = oom ? TREU_ENOMEM : 0;
+    } else {
+        rc = src == SQLITE_DONE ? TREU_ENOTFOUND : sq_err(c->db, src, "project get");
+    }
+    sq_done(st);
+    return rc;
+}
+
+static int sq_key_insert(struct store_conn *bc, const struct api_key *k)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)bc;
+    sqlite3_stmt *st = NULL;
+    int rc = sq_stmt(c, ST_KEY_INSERT, &st);
+    if (rc < 0)
+        return rc;
+    bind_text(st, 1, k->app_id);
+    bind_text(st, 2, k->project_id);
+    bind_text(st, 3, k->kind == KEY_SERVER ? "server" : "client");
+    sqlite3_bind_blob(st, 4, k->token_hash, STORE_HASH_BYTES, SQLITE_STATIC);
+    bind_text(st, 5, k->name);
+    sqlite3_bind_int64(st, 6, k->created_at);
+    return sq_exec_step(c, st, "key insert", NULL);
+}
+
+static bool sq_read_key(sqlite3_stmt *st, struct arena *a, struct api_key *k)
+{
+    bool oom = false;
+    col_fixed(st, 0, k->app_id, sizeof k->app_id);
+    col_fixed(st, 1, k->project_id, sizeof k->project_id);
+    const unsigned char *kind = sqlite3_column_text(st, 2);
+    k->kind = kind && strcmp((const char *)kind, "server") == 0 ? KEY_SERVER : KEY_CLIENT;
+    memset(k->token_hash, 0, sizeof k->token_hash);
+    if (sqlite3_column_bytes(st, 3) == STORE_HASH_BYTES)
+        memcpy(k->token_hash, sqlite3_column_blob(st, 3), STORE_HASH_BYTES);
+    k->name = col_text(st, 4, a, &oom);
+    k->created_at = sqlite3_column_int64(st, 5);
+    k->revoked_at = sqlite3_column_int64(st, 6);
+    return !oom;
+}
+
+static int sq_key_get(struct store_conn *bc, const char *app_id, struct arena *a,
+                      struct api_key *o)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)bc;
+    sqlite3_stmt *st = NULL;
+    int rc = sq_stmt(c, ST_KEY_GET, &st);
+    if (rc < 0)
+        return rc;
+    bind_text(st, 1, app_id);
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        rc = sq_read_key(st, a, o) ? 0 : TREU_ENOMEM;
+    else
+        rc = src == SQLITE_DONE ? TREU_ENOTFOUND : sq_err(c->db, src, "key get");
+    sq_done(st);
+    return rc;
+}
+
+#define SQLITE_KEYS_LIST_MAX 10000
+
+static int sq_key_list(struct store_conn *bc, const char *project_id, struct arena *a,
+                       struct api_key **out, size_t *n)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)bc;
+    sqlite3_stmt *st = NULL;
+    int rc = sq_stmt(c, project_id ? ST_KEY_LIST_PROJECT : ST_KEY_LIST_ALL, &st);
+    if (rc < 0)
+        return rc;
+    if (project_id)
+        bind_text(st, 1, project_id);
+    size_t cap = 16, len = 0;
+    struct api_key *keys = arena_alloc(a, cap * sizeof *keys);
+    int src;
+    while (keys && (src = sqlite3_step(st)) == SQLITE_ROW && len < SQLITE_KEYS_LIST_MAX) {
+        if (len == cap) {
+            struct api_key *more = arena_alloc(a, 2 * cap * sizeof *keys);
+            if (!more) {
+                keys = NULL;
+                break;
+            }
+            memcpy(more, keys, len * sizeof *keys);
+            keys = more;
+            cap *= 2;
+        }
+        if (!sq_read_key(st, a, &keys[len++])) {
+            keys = NULL;
+            break;
+        }
+    }
+    if (!keys)
+        rc = TREU_ENOMEM;
+    else if (src != SQLITE_DONE && src != SQLITE_ROW)
+        rc = sq_err(c->db, src, "key list");
+    sq_done(st);
+    *out = keys;
+    *n = rc < 0 ? 0 : len;
+    return rc;
+}
+
+static int sq_key_revoke(struct store_conn *bc, const char *app_id, int64_t now)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)bc;
+    sqlite3_stmt *st = NULL;
+    int rc = sq_stmt(c, ST_KEY_REVOKE, &st);
+    if (rc < 0)
+        return rc;
+    bind_text(st, 1, app_id);
+    sqlite3_bind_int64(st, 2, now);
+    int changes = 0;
+    rc = sq_exec_step(c, st, "key revoke", &changes);
+    return rc < 0 ? rc : changes == 1 ? 0 : TREU_ENOTFOUND;
+}
+
+static void sq_bind_customer(sqlite3_stmt *st, const char *pid, const struct customer *cu)
+{
+    bind_text(st, 1, pid);
+    bind_text(st, 2, cu->id);
+    bind_text(st, 3, cu->source_id);
+    bind_text(st, 4, cu->name);
+    bind_text(st, 5, cu->description);
+    bind_text(st, 6, cu->email);
+    bind_text(st, 7, cu->phone);
+    bind_text(st, 8, cu->birthdate);
+    bind_text(st, 9, cu->timezone);
+    bind_text(st, 10, cu->address_json);
+    bind_text(st, 11, cu->metadata_json);
+    bind_text(st, 12, cu->consents_json);
+    sqlite3_bind_int64(st, 13, cu->created_at);
+    sqlite3_bind_int64(st, 14, cu->updated_at);
+}
+
+static int sq_customer_insert(struct store_conn *bc, const char *pid, const struct customer *cu)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)bc;
+    sqlite3_stmt *st = NULL;
+    int rc = sq_stmt(c, ST_CUSTOMER_INSERT, &st);
+    if (rc < 0)
+        return rc;
+    sq_bind_customer(st, pid, cu);
+    return sq_exec_step(c, st, "customer insert", NULL);
+}
+
+static int sq_customer_update(struct store_conn *bc, const char *pid, const struct customer *cu)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)bc;
+    sqlite3_stmt *st = NULL;
+    int rc = sq_stmt(c, ST_CUSTOMER_UPDATE, &st);
+    if (rc < 0)
+        return rc;
+    sq_bind_customer(st, pid, cu);
+    int changes = 0;
+    rc = sq_exec_step(c, st, "customer update", &changes);
+    return rc < 0 ? rc : changes == 1 ? 0 : TREU_ENOTFOUND;
+}
+
+static bool sq_read_customer(sqlite3_stmt *st, struct arena *a, struct customer *o)
+{
+    bool oom = false;
+    col_fixed(st, 0, o->id, sizeof o->id);
+    o->source_id = col_text(st, 1, a, &oom);
+    o->name = col_text(st, 2, a, &oom);
+    o->description = col_text(st, 3, a, &oom);
+    o->email = col_text(st, 4, a, &oom);
+    o->phone = col_text(st, 5, a, &oom);
+    o->birthdate = col_text(st, 6, a, &oom);
+    o->timezone = col_text(st, 7, a, &oom);
+    o->address_json = col_text(st, 8, a, &oom);
+    o->metadata_json = col_text(st, 9, a, &oom);
+    o->consents_json = col_text(st, 10, a, &oom);
+    o->created_at = sqlite3_column_int64(st, 11);
+    o->updated_at = sqlite3_column_int64(st, 12);
+    return !oom;
+}
+
+static int sq_customer_get(struct store_conn *bc, const char *pid, const char *id,
+                           bool by_source, struct arena *a, struct customer *o)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)bc;
+    sqlite3_stmt *st = NULL;
+    int rc = sq_stmt(c, by_source ? ST_CUSTOMER_GET_SOURCE : ST_CUSTOMER_GET, &st);
+    if (rc < 0)
+        return rc;
+    bind_text(st, 1, pid);
+    bind_text(st, 2, id);
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        rc = sq_read_customer(st, a, o) ? 0 : TREU_ENOMEM;
+    else
+        rc = src == SQLITE_DONE ? TREU_ENOTFOUND : sq_err(c->db, src, "customer get");
+    sq_done(st);
+    return rc;
+}
+
+static int sq_customer_delete(struct store_conn *bc, const char *pid, const char *id)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)bc;
+    sqlite3_stmt *st = NULL;
+    int rc = sq_stmt(c, ST_CUSTOMER_DELETE, &st);
+    if (rc < 0)
+        return rc;
+    bind_text(st, 1, pid);
+    bind_text(st, 2, id);
+    int changes = 0;
+    rc = sq_exec_step(c, st, "customer delete", &changes);
+    return rc < 0 ? rc : changes == 1 ? 0 : TREU_ENOTFOUND;
+}
+
+static void sq_bind_filter(sqlite3_stmt *st, const char *pid, const struct customer_query *q)
+{
+    bind_text(st, 1, pid);
+    bind_text(st, 2, q->email);
+    bind_time(st, 3, q->created_after);
+    bind_time(st, 4, q->created_before);
+}
+
+static int sq_customer_count(struct sqlite_conn *c, const char *pid,
+                             const struct customer_query *q, int64_t *total)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sq_stmt(c, ST_CUSTOMER_COUNT, &st);
+    if (rc < 0)
+        return rc;
+    sq_bind_filter(st, pid, q);
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        *total = sqlite3_column_int64(st, 0);
+    else
+        rc = sq_err(c->db, src, "customer count");
+    sq_done(st);
+    return rc;
+}
+
+static int sq_customer_cursor(struct sqlite_conn *c, const char *pid, const char *id,
+                              int64_t *created_at)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sq_stmt(c, ST_CUSTOMER_CURSOR, &st);
+    if (rc < 0)
+        return rc;
+    bind_text(st, 1, pid);
+    bind_text(st, 2, id);
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        *created_at = sqlite3_column_int64(st, 0);
+    else
+        rc = src == SQLITE_DONE ? TREU_ENOTFOUND : sq_err(c->db, src, "customer cursor");
+    sq_done(st);
+    return rc;
+}
+
+static int sq_customer_list(struct store_conn *bc, const char *pid,
+                            const struct customer_query *q, struct arena *a,
+                            struct customer **out, size_t *n, int64_t *total, bool *has_more)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)bc;
+    *out = NULL;
+    *n = 0;
+    *has_more = false;
+    ASSERT(q->limit >= 1 && q->limit <= 1000);
+    int64_t cursor_at = 0;
+    int rc = 0;
+    if (q->starting_after)
+        rc = sq_customer_cursor(c, pid, q->starting_after, &cursor_at);
+    if (rc == 0)
+        rc = sq_customer_count(c, pid, q, total);
+    sqlite3_stmt *st = NULL;
+    if (rc == 0)
+        rc = sq_stmt(c, q->ascending ? ST_CUSTOMER_LIST_ASC : ST_CUSTOMER_LIST_DESC, &st);
+    if (rc < 0)
+        return rc;
+    sq_bind_filter(st, pid, q);
+    if (q->starting_after) {
+        sqlite3_bind_int64(st, 5, cursor_at);
+        bind_text(st, 6, q->starting_after);
+    }
+    sqlite3_bind_int64(st, 7, q->limit + 1);
+    sqlite3_bind_int64(st, 8, q->starting_after ? 0 : q->offset);
+    struct customer *rows = arena_zalloc(a, (size_t)q->limit * sizeof *rows);
+    size_t len = 0;
+    int src = SQLITE_DONE;
+    while (rows && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == (size_t)q->limit) {
+            *has_more = true;
+            break;
+        }
+        if (!sq_read_customer(st, a, &rows[len++])) {
+            rows = NULL;
+            break;
+        }
+    }
+    if (!rows)
+        rc = TREU_ENOMEM;
+    else if (src != SQLITE_DONE && src != SQLITE_ROW)
+        rc = sq_err(c->db, src, "customer list");
+    sq_done(st);
+    *out = rows;
+    *n = rc < 0 ? 0 : len;
+    return rc;
+}
+
+static int sq_idem_get(struct store_conn *bc, const char *pid, const char *key,
+                       struct arena *a, struct idem_record *o)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)bc;
+    sqlite3_stmt *st = NULL;
+    int rc = sq_stmt(c, ST_IDEM_GET, &st);
+    if (rc < 0)
+        return rc;
+    bind_text(st, 1, pid);
+    bind_text(st, 2, key);
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        memset(o->request_hash, 0, STORE_HASH_BYTES);
+        if (sqlite3_column_bytes(st, 0) == STORE_HASH_BYTES)
+            memcpy(o->request_hash, sqlite3_column_blob(st, 0), STORE_HASH_BYTES);
+        size_t rl = (size_t)sqlite3_column_bytes(st, 1);
+        o->request = arena_strndup(a, rl ? sqlite3_column_blob(st, 1) : "", rl);
+        o->request_len = rl;
+        o->status = sqlite3_column_int(st, 2);
+        size_t sl = (size_t)sqlite3_column_bytes(st, 3);
+        o->response = arena_strndup(a, sl ? sqlite3_column_blob(st, 3) : "", sl);
+        o->response_len = sl;
+        o->created_at = sqlite3_column_int64(st, 4);
+        rc = o->request && o->response ? 0 : TREU_ENOMEM;
+    } else {
+        rc = src == SQLITE_DONE ? TREU_ENOTFOUND : sq_err(c->db, src, "idempotency get");
+    }
+    sq_done(st);
+    return rc;
+}
+
+static int sq_idem_put(struct store_conn *bc, const char *pid, const char *key,
+                       const struct idem_record *r)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)bc;
+    sqlite3_stmt *st = NULL;
+    int rc = sq_stmt(c, ST_IDEM_PUT, &st);
+    if (rc < 0)
+        return rc;
+    bind_text(st, 1, pid);
+    bind_text(st, 2, key);
+    sqlite3_bind_blob(st, 3, r->request_hash, STORE_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, r->request ? r->request : "", (int)r->request_len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, r->status);
+    sqlite3_bind_blob(st, 6, r->response ? r->response : "", (int)r->response_len,
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, r->created_at);
+    return sq_exec_step(c, st, "idempotency put", NULL);
+}
+
+static const struct store_ops sqlite_ops = {
+    .conn_open = sq_conn_open,
+    .conn_free = sq_conn_free,
+    .free = sq_free,
+    .migrate = sq_migrate,
+    .exec = sq_exec,
+    .project_insert = sq_project_insert,
+    .project_get = sq_project_get,
+    .key_insert = sq_key_insert,
+    .key_get = sq_key_get,
+    .key_list = sq_key_list,
+    .key_revoke = sq_key_revoke,
+    .customer_insert = sq_customer_insert,
+    .customer_update = sq_customer_update,
+    .customer_get = sq_customer_get,
+    .customer_delete = sq_customer_delete,
+    .customer_list = sq_customer_list,
+    .idem_get = sq_idem_get,
+    .idem_put = sq_idem_put,
+};
+
+int store_sqlite_open(const char *path, struct store **out)
+{
+    *out = NULL;
+    size_t len = strlen(path);
+    if (len == 0 || len >= SQLITE_PATH_BYTES_MAX)
+        return TREU_EINVAL;
+    struct sqlite_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return TREU_ENOMEM;
+    s->base.ops = &sqlite_ops;
+    memcpy(s->path, path, len + 1);
+    *out = &s->base;
+    return 0;
+}

@@ -1,0 +1,56 @@
+/* sqlite_schema.c - every table carries project_id, and member-scoped tables will carry
+ * the member id, so the same keys distribute the PostgreSQL schema later. Instants are
+ * INTEGER microseconds since the epoch (UTC). */
+#include "store/sqlite_schema.h"
+
+const char *const sqlite_migrations[] = {
+    /* 1: projects, keys, customers, idempotency */
+    "CREATE TABLE projects ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE api_keys ("
+    "  app_id TEXT PRIMARY KEY,"
+    "  project_id TEXT NOT NULL REFERENCES projects(id),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('server', 'client')),"
+    "  token_hash BLOB NOT NULL,"
+    "  name TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER"
+    ");"
+    "CREATE INDEX api_keys_project ON api_keys(project_id);"
+    "CREATE TABLE customers ("
+    "  project_id TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  source_id TEXT,"
+    "  name TEXT,"
+    "  description TEXT,"
+    "  email TEXT,"
+    "  phone TEXT,"
+    "  birthdate TEXT,"
+    "  timezone TEXT,"
+    "  address TEXT,"
+    "  metadata TEXT,"
+    "  consents TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (project_id, id)"
+    ");"
+    "CREATE UNIQUE INDEX customers_source ON customers(project_id, source_id)"
+    "  WHERE source_id IS NOT NULL;"
+    "CREATE INDEX customers_created ON customers(project_id, created_at, id);"
+    "CREATE INDEX customers_email ON customers(project_id, email) WHERE email IS NOT NULL;"
+    "CREATE TABLE idempotency ("
+    "  project_id TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  request_hash BLOB NOT NULL,"
+    "  request BLOB,"
+    "  status INTEGER NOT NULL,"
+    "  response BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (project_id, key)"
+    ") WITHOUT ROWID;",
+};
+
+const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

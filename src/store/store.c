@@ -1,0 +1,162 @@
+/* store.c - picks the backend from the URL and dispatches every call to it. */
+#include "store/store.h"
+
+#include "core/log.h"
+
+#include <string.h>
+
+int store_open(const char *url, struct store **out)
+{
+    *out = NULL;
+    if (strncmp(url, "sqlite:", 7) == 0 && url[7] != '\0')
+        return store_sqlite_open(url + 7, out);
+    log_error("unsupported database url", "url=\"%s\" hint=\"use sqlite:PATH\"", url);
+    return TREU_EINVAL;
+}
+
+void store_free(struct store *s)
+{
+    if (s)
+        s->ops->free(s);
+}
+
+int store_migrate(struct store *s, int *version)
+{
+    return s->ops->migrate(s, version);
+}
+
+int store_conn_open(struct store *s, bool writer, struct store_conn **out)
+{
+    return s->ops->conn_open(s, writer, out);
+}
+
+void store_conn_free(struct store_conn *c)
+{
+    if (c)
+        c->ops->conn_free(c);
+}
+
+int store_begin(struct store_conn *c)
+{
+    ASSERT(c->writer);
+    return c->ops->exec(c, "BEGIN IMMEDIATE");
+}
+
+int store_commit(struct store_conn *c)
+{
+    return c->ops->exec(c, "COMMIT");
+}
+
+void store_rollback(struct store_conn *c)
+{
+    (void)c->ops->exec(c, "ROLLBACK");
+}
+
+int store_savepoint(struct store_conn *c)
+{
+    return c->ops->exec(c, "SAVEPOINT cmd");
+}
+
+int store_savepoint_release(struct store_conn *c)
+{
+    return c->ops->exec(c, "RELEASE cmd");
+}
+
+int store_savepoint_undo(struct store_conn *c)
+{
+    return c->ops->exec(c, "ROLLBACK TO cmd");
+}
+
+void store_savepoint_rollback(struct store_conn *c)
+{
+    /* ROLLBACK TO keeps the savepoint open; RELEASE closes it. */
+    (void)c->ops->exec(c, "ROLLBACK TO cmd");
+    (void)c->ops->exec(c, "RELEASE cmd");
+}
+
+int store_read_begin(struct store_conn *c)
+{
+    return c->ops->exec(c, "BEGIN");
+}
+
+void store_read_end(struct store_conn *c)
+{
+    (void)c->ops->exec(c, "COMMIT");
+}
+
+int store_project_insert(struct store_conn *c, const struct project *p)
+{
+    return c->ops->project_insert(c, p);
+}
+
+int store_project_get(struct store_conn *c, const char *id, struct arena *a, struct project *out)
+{
+    return c->ops->project_get(c, id, a, out);
+}
+
+int store_key_insert(struct store_conn *c, const struct api_key *k)
+{
+    return c->ops->key_insert(c, k);
+}
+
+int store_key_get(struct store_conn *c, const char *app_id, struct arena *a, struct api_key *out)
+{
+    return c->ops->key_get(c, app_id, a, out);
+}
+
+int store_key_list(struct store_conn *c, const char *project_id, struct arena *a,
+                   struct api_key **out, size_t *n)
+{
+    return c->ops->key_list(c, project_id, a, out, n);
+}
+
+int store_key_revoke(struct store_conn *c, const char *app_id, int64_t now)
+{
+    return c->ops->key_revoke(c, app_id, now);
+}
+
+int store_customer_insert(struct store_conn *c, const char *project_id, const struct customer *cu)
+{
+    return c->ops->customer_insert(c, project_id, cu);
+}
+
+int store_customer_update(struct store_conn *c, const char *project_id, const struct customer *cu)
+{
+    return c->ops->customer_update(c, project_id, cu);
+}
+
+int store_customer_get(struct store_conn *c, const char *project_id, const char *id,
+                       struct arena *a, struct customer *out)
+{
+    return c->ops->customer_get(c, project_id, id, false, a, out);
+}
+
+int store_customer_get_by_source(struct store_conn *c, const char *project_id,
+                                 const char *source_id, struct arena *a, struct customer *out)
+{
+    return c->ops->customer_get(c, project_id, source_id, true, a, out);
+}
+
+int store_customer_delete(struct store_conn *c, const char *project_id, const char *id)
+{
+    return c->ops->customer_delete(c, project_id, id);
+}
+
+int store_customer_list(struct store_conn *c, const char *project_id,
+                        const struct customer_query *q, struct arena *a, struct customer **out,
+                        size_t *n, int64_t *total, bool *has_more)
+{
+    return c->ops->customer_list(c, project_id, q, a, out, n, total, has_more);
+}
+
+int store_idem_get(struct store_conn *c, const char *project_id, const char *key,
+                   struct arena *a, struct idem_record *out)
+{
+    return c->ops->idem_get(c, project_id, key, a, out);
+}
+
+int store_idem_put(struct store_conn *c, const char *project_id, const char *key,
+                   const struct idem_record *r)
+{
+    return c->ops->idem_put(c, project_id, key, r);
+}

@@ -1,0 +1,190 @@
+/* store.h - the only door to persistent data. Nothing outside store/ speaks SQL.
+ * A struct store is one database (SQLite file today, PostgreSQL later); a struct
+ * store_conn is one connection to it, used by one thread at a time: the engine's writer
+ * owns the only write connection in a process, request threads borrow read-only ones.
+ * Backends implement struct store_ops; everything here dispatches through it, so a new
+ * backend is a new file, not a rewrite.
+ * Errors: 0 or a negative TREU_E*; TREU_ENOTFOUND and TREU_ECONFLICT are outcomes the
+ * caller is expected to handle. Strings read back are allocated in the caller's arena. */
+#ifndef TREU_STORE_H
+#define TREU_STORE_H
+
+#include "core/arena.h"
+#include "core/ids.h"
+
+#include <stdbool.h>
+
+#define STORE_HASH_BYTES 32
+
+struct project {
+    char id[IDS_MAX_LEN];
+    const char *name;
+    int64_t created_at;
+};
+
+enum key_kind { KEY_SERVER = 0, KEY_CLIENT = 1 };
+
+struct api_key {
+    char app_id[IDS_MAX_LEN];
+    char project_id[IDS_MAX_LEN];
+    enum key_kind kind;
+    unsigned char token_hash[STORE_HASH_BYTES];
+    const char *name;
+    int64_t created_at;
+    int64_t revoked_at; /* 0 while valid */
+};
+
+/* A customer as stored. JSON-valued fields hold compact JSON text (or NULL). */
+struct customer {
+    char id[IDS_MAX_LEN];
+    const char *source_id;
+    const char *name;
+    const char *description;
+    const char *email;
+    const char *phone;
+    const char *birthdate; /* "YYYY-MM-DD" */
+    const char *timezone;
+    const char *address_json;
+    const char *metadata_json;
+    const char *consents_json;
+    int64_t created_at;
+    int64_t updated_at;
+};
+
+struct customer_query {
+    const char *email;          /* exact match, or NULL */
+    int64_t created_after;      /* exclusive bound, 0 = none */
+    int64_t created_before;     /* exclusive bound, 0 = none */
+    bool ascending;             /* by created_at, then id */
+    const char *starting_after; /* customer id, or NULL */
+    int limit;                  /* 1..100 */
+    int64_t offset;             /* rows to skip; ignored with starting_after */
+};
+
+/* The stored answer to an idempotent request. */
+struct idem_record {
+    unsigned char request_hash[STORE_HASH_BYTES];
+    const char *request; /* the request body as received, for naming a differing field */
+    size_t request_len;
+    int status;
+    const char *response;
+    size_t response_len;
+    int64_t created_at;
+};
+
+struct store;
+struct store_conn;
+
+/* Opens the database named by `url` ("sqlite:PATH"), creating the file if missing.
+ * Does not migrate. On failure *out is NULL and a message went to the log. */
+TREU_MUST_USE int store_open(const char *url, struct store **out);
+
+/* Closes the database. All connections must be closed first. NULL-safe. */
+void store_free(struct store *s);
+
+/* Brings the schema to the newest version, one numbered migration per transaction.
+ * Safe to run concurrently from several processes. *version gets the version reached. */
+TREU_MUST_USE int store_migrate(struct store *s, int *version);
+
+/* Opens a connection; `writer` selects read-write, else read-only. */
+TREU_MUST_USE int store_conn_open(struct store *s, bool writer, struct store_conn **out);
+void store_conn_free(struct store_conn *c);
+
+/* Transactions on a write connection. begin takes the write lock at once. */
+TREU_MUST_USE int store_begin(struct store_conn *c);
+TREU_MUST_USE int store_commit(struct store_conn *c);
+void store_rollback(struct store_conn *c);
+/* A savepoint around one command inside a batch transaction. */
+TREU_MUST_USE int store_savepoint(struct store_conn *c);
+TREU_MUST_USE int store_savepoint_release(struct store_conn *c);
+/* Undoes the command's writes but keeps the savepoint open (more may follow). */
+TREU_MUST_USE int store_savepoint_undo(struct store_conn *c);
+/* Undoes the command's writes and closes the savepoint. */
+void store_savepoint_rollback(struct store_conn *c);
+
+/* Read transactions: a consistent snapshot across several queries. */
+TREU_MUST_USE int store_read_begin(struct store_conn *c);
+void store_read_end(struct store_conn *c);
+
+TREU_MUST_USE int store_project_insert(struct store_conn *c, const struct project *p);
+TREU_MUST_USE int store_project_get(struct store_conn *c, const char *id, struct arena *a,
+                                    struct project *out);
+
+TREU_MUST_USE int store_key_insert(struct store_conn *c, const struct api_key *k);
+/* TREU_ENOTFOUND when no key has this app id (revoked keys are returned). */
+TREU_MUST_USE int store_key_get(struct store_conn *c, const char *app_id, struct arena *a,
+                                struct api_key *out);
+/* All keys, or those of one project when project_id is not NULL, oldest first. */
+TREU_MUST_USE int store_key_list(struct store_conn *c, const char *project_id, struct arena *a,
+                                 struct api_key **out, size_t *n);
+/* TREU_ENOTFOUND when there is no such unrevoked key. */
+TREU_MUST_USE int store_key_revoke(struct store_conn *c, const char *app_id, int64_t now);
+
+/* TREU_ECONFLICT when the source_id is taken in this project. */
+TREU_MUST_USE int store_customer_insert(struct store_conn *c, const char *project_id,
+                                        const struct customer *cu);
+/* Replaces every field but id and created_at. TREU_ENOTFOUND, TREU_ECONFLICT. */
+TREU_MUST_USE int store_customer_update(struct store_conn *c, const char *project_id,
+                                        const struct customer *cu);
+TREU_MUST_USE int store_customer_get(struct store_conn *c, const char *project_id,
+                                     const char *id, struct arena *a, struct customer *out);
+TREU_MUST_USE int store_customer_get_by_source(struct store_conn *c, const char *project_id,
+                                               const char *source_id, struct arena *a,
+                                               struct customer *out);
+TREU_MUST_USE int store_customer_delete(struct store_conn *c, const char *project_id,
+                                        const char *id);
+/* One page of customers; *total counts all that match the filters (not the cursor).
+ * TREU_ENOTFOUND when starting_after names no customer of this project. */
+TREU_MUST_USE int store_customer_list(struct store_conn *c, const char *project_id,
+                                      const struct customer_query *q, struct arena *a,
+                                      struct customer **out, size_t *n, int64_t *total,
+                                      bool *has_more);
+
+/* TREU_ENOTFOUND when the key was never used in this project. */
+TREU_MUST_USE int store_idem_get(struct store_conn *c, const char *project_id, const char *key,
+                                 struct arena *a, struct idem_record *out);
+TREU_MUST_USE int store_idem_put(struct store_conn *c, const char *project_id, const char *key,
+                                 const struct idem_record *r);
+
+/* The backend table. Each backend fills one; the functions above dispatch through it. */
+struct store_ops {
+    int (*conn_open)(struct store *s, bool writer, struct store_conn **out);
+    void (*conn_free)(struct store_conn *c);
+    void (*free)(struct store *s);
+    int (*migrate)(struct store *s, int *version);
+    int (*exec)(struct store_conn *c, const char *what); /* begin/commit/savepoints */
+    int (*project_insert)(struct store_conn *c, const struct project *p);
+    int (*project_get)(struct store_conn *c, const char *id, struct arena *a, struct project *o);
+    int (*key_insert)(struct store_conn *c, const struct api_key *k);
+    int (*key_get)(struct store_conn *c, const char *app_id, struct arena *a, struct api_key *o);
+    int (*key_list)(struct store_conn *c, const char *project_id, struct arena *a,
+                    struct api_key **out, size_t *n);
+    int (*key_revoke)(struct store_conn *c, const char *app_id, int64_t now);
+    int (*customer_insert)(struct store_conn *c, const char *pid, const struct customer *cu);
+    int (*customer_update)(struct store_conn *c, const char *pid, const struct customer *cu);
+    int (*customer_get)(struct store_conn *c, const char *pid, const char *id, bool by_source,
+                        struct arena *a, struct customer *out);
+    int (*customer_delete)(struct store_conn *c, const char *pid, const char *id);
+    int (*customer_list)(struct store_conn *c, const char *pid, const struct customer_query *q,
+                         struct arena *a, struct customer **out, size_t *n, int64_t *total,
+                         bool *has_more);
+    int (*idem_get)(struct store_conn *c, const char *pid, const char *key, struct arena *a,
+                    struct idem_record *out);
+    int (*idem_put)(struct store_conn *c, const char *pid, const char *key,
+                    const struct idem_record *r);
+};
+
+/* Every backend's store and connection begin with these, so dispatch needs no casts
+ * beyond the backend's own. */
+struct store {
+    const struct store_ops *ops;
+};
+struct store_conn {
+    const struct store_ops *ops;
+    bool writer;
+};
+
+/* Backend constructors, called by store_open. */
+TREU_MUST_USE int store_sqlite_open(const char *path, struct store **out);
+
+#endif
