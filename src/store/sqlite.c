@@ -201,6 +201,30 @@ static int sq_exec_step(struct sqlite_conn *c, sqlite3_stmt *st, const char *wha
     return out;
 }
 
+/* Runs a statement that must touch exactly one row: TREU_ENOTFOUND when it touched none. */
+static int sq_exec_one(struct sqlite_conn *c, sqlite3_stmt *st, const char *what)
+{
+    int changes = 0;
+    int rc = sq_exec_step(c, st, what, &changes);
+    return rc < 0 ? rc : changes == 1 ? 0 : TREU_ENOTFOUND;
+}
+
+typedef bool (*sq_row_reader)(sqlite3_stmt *st, struct arena *a, void *out);
+
+/* Steps a query that returns at most one row and reads it: TREU_ENOTFOUND for none. */
+static int sq_query_one(struct sqlite_conn *c, sqlite3_stmt *st, sq_row_reader read,
+                        struct arena *a, void *out, const char *what)
+{
+    int src = sqlite3_step(st);
+    int rc;
+    if (src == SQLITE_ROW)
+        rc = read(st, a, out) ? 0 : TREU_ENOMEM;
+    else
+        rc = src == SQLITE_DONE ? TREU_ENOTFOUND : sq_err(c->db, src, what);
+    sq_done(st);
+    return rc;
+}
+
 static int sq_conn_configure(struct sqlite_conn *c, bool writer)
 {
     const char *sql = writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
@@ -339,6 +363,16 @@ static int sq_project_insert(struct store_conn *bc, const struct project *p)
     return sq_exec_step(c, st, "project insert", NULL);
 }
 
+static bool sq_read_project(sqlite3_stmt *st, struct arena *a, void *out)
+{
+    struct project *o = out;
+    bool oom = false;
+    col_fixed(st, 0, o->id, sizeof o->id);
+    o->name = col_text(st, 1, a, &oom);
+    o->created_at = sqlite3_column_int64(st, 2);
+    return !oom;
+}
+
 static int sq_project_get(struct store_conn *bc, const char *id, struct arena *a,
                           struct project *o)
 {
@@ -348,18 +382,7 @@ static int sq_project_get(struct store_conn *bc, const char *id, struct arena *a
     if (rc < 0)
         return rc;
     bind_text(st, 1, id);
-    int src = sqlite3_step(st);
-    bool oom = false;
-    if (src == SQLITE_ROW) {
-        col_fixed(st, 0, o->id, sizeof o->id);
-        o->name = col_text(st, 1, a, &oom);
-        o->created_at = sqlite3_column_int64(st, 2);
-        rc = oom ? TREU_ENOMEM : 0;
-    } else {
-        rc = src == SQLITE_DONE ? TREU_ENOTFOUND : sq_err(c->db, src, "project get");
-    }
-    sq_done(st);
-    return rc;
+    return sq_query_one(c, st, sq_read_project, a, o, "project get");
 }
 
 static int sq_key_insert(struct store_conn *bc, const struct api_key *k)
@@ -378,8 +401,9 @@ static int sq_key_insert(struct store_conn *bc, const struct api_key *k)
     return sq_exec_step(c, st, "key insert", NULL);
 }
 
-static bool sq_read_key(sqlite3_stmt *st, struct arena *a, struct api_key *k)
+static bool sq_read_key(sqlite3_stmt *st, struct arena *a, void *out)
 {
+    struct api_key *k = out;
     bool oom = false;
     col_fixed(st, 0, k->app_id, sizeof k->app_id);
     col_fixed(st, 1, k->project_id, sizeof k->project_id);
@@ -403,13 +427,7 @@ static int sq_key_get(struct store_conn *bc, const char *app_id, struct arena *a
     if (rc < 0)
         return rc;
     bind_text(st, 1, app_id);
-    int src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        rc = sq_read_key(st, a, o) ? 0 : TREU_ENOMEM;
-    else
-        rc = src == SQLITE_DONE ? TREU_ENOTFOUND : sq_err(c->db, src, "key get");
-    sq_done(st);
-    return rc;
+    return sq_query_one(c, st, sq_read_key, a, o, "key get");
 }
 
 #define SQLITE_KEYS_LIST_MAX 10000
@@ -462,9 +480,7 @@ static int sq_key_revoke(struct store_conn *bc, const char *app_id, int64_t now)
         return rc;
     bind_text(st, 1, app_id);
     sqlite3_bind_int64(st, 2, now);
-    int changes = 0;
-    rc = sq_exec_step(c, st, "key revoke", &changes);
-    return rc < 0 ? rc : changes == 1 ? 0 : TREU_ENOTFOUND;
+    return sq_exec_one(c, st, "key revoke");
 }
 
 static void sq_bind_customer(sqlite3_stmt *st, const char *pid, const struct customer *cu)
@@ -504,13 +520,12 @@ static int sq_customer_update(struct store_conn *bc, const char *pid, const stru
     if (rc < 0)
         return rc;
     sq_bind_customer(st, pid, cu);
-    int changes = 0;
-    rc = sq_exec_step(c, st, "customer update", &changes);
-    return rc < 0 ? rc : changes == 1 ? 0 : TREU_ENOTFOUND;
+    return sq_exec_one(c, st, "customer update");
 }
 
-static bool sq_read_customer(sqlite3_stmt *st, struct arena *a, struct customer *o)
+static bool sq_read_customer(sqlite3_stmt *st, struct arena *a, void *out)
 {
+    struct customer *o = out;
     bool oom = false;
     col_fixed(st, 0, o->id, sizeof o->id);
     o->source_id = col_text(st, 1, a, &oom);
@@ -538,13 +553,7 @@ static int sq_customer_get(struct store_conn *bc, const char *pid, const char *i
         return rc;
     bind_text(st, 1, pid);
     bind_text(st, 2, id);
-    int src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        rc = sq_read_customer(st, a, o) ? 0 : TREU_ENOMEM;
-    else
-        rc = src == SQLITE_DONE ? TREU_ENOTFOUND : sq_err(c->db, src, "customer get");
-    sq_done(st);
-    return rc;
+    return sq_query_one(c, st, sq_read_customer, a, o, "customer get");
 }
 
 static int sq_customer_delete(struct store_conn *bc, const char *pid, const char *id)
@@ -556,9 +565,7 @@ static int sq_customer_delete(struct store_conn *bc, const char *pid, const char
         return rc;
     bind_text(st, 1, pid);
     bind_text(st, 2, id);
-    int changes = 0;
-    rc = sq_exec_step(c, st, "customer delete", &changes);
-    return rc < 0 ? rc : changes == 1 ? 0 : TREU_ENOTFOUND;
+    return sq_exec_one(c, st, "customer delete");
 }
 
 static void sq_bind_filter(sqlite3_stmt *st, const char *pid, const struct customer_query *q)
@@ -654,6 +661,23 @@ static int sq_customer_list(struct store_conn *bc, const char *pid,
     return rc;
 }
 
+static bool sq_read_idem(sqlite3_stmt *st, struct arena *a, void *out)
+{
+    struct idem_record *o = out;
+    memset(o->request_hash, 0, STORE_HASH_BYTES);
+    if (sqlite3_column_bytes(st, 0) == STORE_HASH_BYTES)
+        memcpy(o->request_hash, sqlite3_column_blob(st, 0), STORE_HASH_BYTES);
+    size_t rl = (size_t)sqlite3_column_bytes(st, 1);
+    o->request = arena_strndup(a, rl ? sqlite3_column_blob(st, 1) : "", rl);
+    o->request_len = rl;
+    o->status = sqlite3_column_int(st, 2);
+    size_t sl = (size_t)sqlite3_column_bytes(st, 3);
+    o->response = arena_strndup(a, sl ? sqlite3_column_blob(st, 3) : "", sl);
+    o->response_len = sl;
+    o->created_at = sqlite3_column_int64(st, 4);
+    return o->request && o->response;
+}
+
 static int sq_idem_get(struct store_conn *bc, const char *pid, const char *key,
                        struct arena *a, struct idem_record *o)
 {
@@ -664,25 +688,7 @@ static int sq_idem_get(struct store_conn *bc, const char *pid, const char *key,
         return rc;
     bind_text(st, 1, pid);
     bind_text(st, 2, key);
-    int src = sqlite3_step(st);
-    if (src == SQLITE_ROW) {
-        memset(o->request_hash, 0, STORE_HASH_BYTES);
-        if (sqlite3_column_bytes(st, 0) == STORE_HASH_BYTES)
-            memcpy(o->request_hash, sqlite3_column_blob(st, 0), STORE_HASH_BYTES);
-        size_t rl = (size_t)sqlite3_column_bytes(st, 1);
-        o->request = arena_strndup(a, rl ? sqlite3_column_blob(st, 1) : "", rl);
-        o->request_len = rl;
-        o->status = sqlite3_column_int(st, 2);
-        size_t sl = (size_t)sqlite3_column_bytes(st, 3);
-        o->response = arena_strndup(a, sl ? sqlite3_column_blob(st, 3) : "", sl);
-        o->response_len = sl;
-        o->created_at = sqlite3_column_int64(st, 4);
-        rc = o->request && o->response ? 0 : TREU_ENOMEM;
-    } else {
-        rc = src == SQLITE_DONE ? TREU_ENOTFOUND : sq_err(c->db, src, "idempotency get");
-    }
-    sq_done(st);
-    return rc;
+    return sq_query_one(c, st, sq_read_idem, a, o, "idempotency get");
 }
 
 static int sq_idem_put(struct store_conn *bc, const char *pid, const char *key,
