@@ -107,8 +107,8 @@ int cli_serve(const struct cli_opts *o)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct app app = {.clock = engine_clock_system(), .rng = engine_rng_system(),
-                      .version = TREU_VERSION};
+    struct app app = {
+        .clock = engine_clock_system(), .rng = engine_rng_system(), .version = TREU_VERSION};
     struct server *srv = NULL;
     int exit_code = 1;
     if (open_store(o, &app.store) < 0)
@@ -204,8 +204,7 @@ int cli_project(const struct cli_opts *o)
     if (open_writer(o, &s, &c))
         return 1;
     struct new_project p;
-    int rc = projects_create(c, name, clock_now_us(engine_clock_system()), engine_rng_system(),
-                             &p);
+    int rc = projects_create(c, name, clock_now_us(engine_clock_system()), engine_rng_system(), &p);
     store_conn_free(c);
     store_free(s);
     if (rc < 0) {
@@ -238,8 +237,7 @@ static int keys_list(struct store_conn *c, const struct cli_opts *o)
         const char *kind = keys[i].kind == KEY_SERVER ? "server" : "client";
         if (o->json)
             printf("{\"app_id\":\"%s\",\"project_id\":\"%s\",\"kind\":\"%s\",\"revoked\":%s}\n",
-                   keys[i].app_id, keys[i].project_id, kind,
-                   keys[i].revoked_at ? "true" : "false");
+                   keys[i].app_id, keys[i].project_id, kind, keys[i].revoked_at ? "true" : "false");
         else
             printf("%s  %s  %-6s  %s\n", keys[i].app_id, keys[i].project_id, kind,
                    keys[i].revoked_at ? "revoked" : "active");
@@ -268,7 +266,8 @@ static int keys_create(struct store_conn *c, const struct cli_opts *o)
         print_key_json(&k);
     else
         printf("%s key for %s\n  app id: %s\n  token:  %s\nThe token is stored hashed: keep "
-               "it now.\n", o->kind, o->project, k.app_id, k.token);
+               "it now.\n",
+               o->kind, o->project, k.app_id, k.token);
     return 0;
 }
 

@@ -9,15 +9,15 @@
 #define CLI_PATH_BYTES_MAX 4096
 
 struct cli_opts {
-    const char *listen;    /* HOST:PORT */
-    const char *data;      /* data directory */
+    const char *listen;          /* HOST:PORT */
+    const char *data;            /* data directory */
     char db[CLI_PATH_BYTES_MAX]; /* store URL */
     const char *log_level;
-    const char *project;   /* --project */
-    const char *kind;      /* --kind */
-    int readers;           /* read-only connections in the pool */
+    const char *project; /* --project */
+    const char *kind;    /* --kind */
+    int readers;         /* read-only connections in the pool */
     bool json;
-    const char *args[4];   /* positional arguments after the subcommand */
+    const char *args[4]; /* positional arguments after the subcommand */
     int nargs;
 };
 

@@ -11,12 +11,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CUSTOMER_SOURCE_ID_BYTES_MAX 255
-#define CUSTOMER_NAME_BYTES_MAX 255
-#define CUSTOMER_DESCRIPTION_BYTES_MAX 1024
+#define CUSTOMER_SOURCE_ID_BYTES_MAX     255
+#define CUSTOMER_NAME_BYTES_MAX          255
+#define CUSTOMER_DESCRIPTION_BYTES_MAX   1024
 #define CUSTOMER_ADDRESS_FIELD_BYTES_MAX 255
-#define CUSTOMER_METADATA_BYTES_MAX (16 * 1024)
-#define TZDB_DIR "/usr/share/zoneinfo/"
+#define CUSTOMER_METADATA_BYTES_MAX      (16 * 1024)
+#define TZDB_DIR                         "/usr/share/zoneinfo/"
 
 enum customer_op { OP_UPSERT, OP_UPDATE, OP_DELETE };
 
@@ -28,13 +28,12 @@ struct customer_cmd {
 };
 
 static const char *const customer_fields[] = {
-    "source_id", "name",     "description", "email",    "phone", "birthdate",
-    "timezone",  "address",  "metadata",    "consents", NULL,
+    "source_id", "name",    "description", "email",    "phone", "birthdate",
+    "timezone",  "address", "metadata",    "consents", NULL,
 };
 /* Fields treu returns itself; accepted and ignored so a fetched customer can be sent back. */
-static const char *const customer_readonly[] = {"id", "object", "created_at", "updated_at",
-                                                NULL};
-static const char *const address_fields[] = {"city",    "state",   "line_1", "line_2",
+static const char *const customer_readonly[] = {"id", "object", "created_at", "updated_at", NULL};
+static const char *const address_fields[] = {"city",    "state",       "line_1", "line_2",
                                              "country", "postal_code", NULL};
 
 static void customer_render(struct jw *w, const struct customer *c)
@@ -130,8 +129,7 @@ static int address_or_reply(struct request *r, const cJSON *body, struct opt_str
     jw_obj_open(&w);
     for (const char *const *f = address_fields; *f; f++) {
         struct opt_str v;
-        if (req_string_field_or_reply(r, a, *f, CUSTOMER_ADDRESS_FIELD_BYTES_MAX, true, &v) <
-            0) {
+        if (req_string_field_or_reply(r, a, *f, CUSTOMER_ADDRESS_FIELD_BYTES_MAX, true, &v) < 0) {
             buf_cleanup(&b);
             return -1;
         }
@@ -228,8 +226,7 @@ static int customer_patch_or_reply(struct request *r, struct customer_patch *p)
         {"timezone", VALIDATE_TZ_BYTES_MAX, &p->timezone},
     };
     for (size_t i = 0; i < TREU_ARRAY_LEN(texts); i++) {
-        if (req_string_field_or_reply(r, body, texts[i].name, texts[i].max, true,
-                                      texts[i].dst) < 0)
+        if (req_string_field_or_reply(r, body, texts[i].name, texts[i].max, true, texts[i].dst) < 0)
             return -1;
     }
     if (check_formats_or_reply(r, p) < 0 || address_or_reply(r, body, &p->address_json) < 0 ||
@@ -260,9 +257,7 @@ static int customers_apply(struct command *cmd, const struct writer_tx *tx)
     case OP_UPDATE:
         rc = customers_update(tx, r->project_id, cc->ref, &cc->patch, &r->arena, &cu, &res);
         break;
-    default:
-        rc = customers_delete(tx, r->project_id, cc->ref, &r->arena, &res);
-        break;
+    default: rc = customers_delete(tx, r->project_id, cc->ref, &r->arena, &res); break;
     }
     if (rc < 0)
         return rc;
@@ -274,9 +269,7 @@ static int customers_apply(struct command *cmd, const struct writer_tx *tx)
         cmd->status = res == CUSTOMER_CREATED ? 201 : 200;
         customer_render(&w, &cu);
         break;
-    case CUSTOMER_DELETED:
-        cmd->status = 204;
-        break;
+    case CUSTOMER_DELETED: cmd->status = 204; break;
     case CUSTOMER_NOT_FOUND:
         cmd->status = 404;
         customer_not_found(&cmd->body, r, cc->ref);
@@ -284,8 +277,7 @@ static int customers_apply(struct command *cmd, const struct writer_tx *tx)
     case CUSTOMER_SOURCE_TAKEN:
         cmd->status = 409;
         api_error_body(&cmd->body, 409, "duplicate_found", "Duplicate source_id",
-                       "source_id: another customer of this project already has it",
-                       r->request_id);
+                       "source_id: another customer of this project already has it", r->request_id);
         break;
     }
     return 0;

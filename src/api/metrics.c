@@ -7,7 +7,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#define METRICS_STATUS_MIN 100
+#define METRICS_STATUS_MIN  100
 #define METRICS_STATUS_SPAN 500
 
 struct route_metrics {
@@ -20,9 +20,8 @@ struct metrics {
     struct route_metrics *r; /* routes + 1 entries; the last is "unmatched" */
 };
 
-static const double latency_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                        0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
-                                        1,      2.5,     5,      10};
+static const double latency_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                        0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 
 int metrics_new(size_t routes, struct metrics **out)
 {

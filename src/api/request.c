@@ -44,7 +44,7 @@ void reply_empty(struct request *r, int status)
 }
 
 void api_error_body(struct buf *b, int status, const char *key, const char *message,
-                       const char *details, const char *request_id)
+                    const char *details, const char *request_id)
 {
     struct jw w;
     buf_reset(b);
@@ -91,8 +91,7 @@ void reply_op_error(struct request *r, int rc)
                     treu_strerror(rc));
         break;
     default:
-        log_error("internal error", "request_id=%s err=\"%s\"", r->request_id,
-                  treu_strerror(rc));
+        log_error("internal error", "request_id=%s err=\"%s\"", r->request_id, treu_strerror(rc));
         reply_error(r, 500, "internal_error", "Internal error",
                     "an unexpected error occurred; it was logged with this request_id");
         break;
@@ -103,7 +102,8 @@ int req_json_object_or_reply(struct request *r, cJSON **out)
 {
     struct json_error e;
     if (r->body.len == 0) {
-        reply_error(r, 400, "invalid_json", "Invalid JSON", "the request body is empty; send a "
+        reply_error(r, 400, "invalid_json", "Invalid JSON",
+                    "the request body is empty; send a "
                     "JSON object");
         return -1;
     }
@@ -118,7 +118,8 @@ int req_json_object_or_reply(struct request *r, cJSON **out)
         return -1;
     }
     if (!cJSON_IsObject(r->json)) {
-        reply_error(r, 400, "invalid_json", "Invalid JSON", "the request body must be a JSON "
+        reply_error(r, 400, "invalid_json", "Invalid JSON",
+                    "the request body must be a JSON "
                     "object");
         return -1;
     }
@@ -195,15 +196,15 @@ int req_known_fields_or_reply(struct request *r, const cJSON *obj, const char *c
     for (const cJSON *f = obj->child; f; f = f->next) {
         if (in_list(f->string, allowed) || in_list(f->string, ignored))
             continue;
-        reply_error(r, 400, "invalid_param", "Unknown field", "%s%s%.100s: unknown field",
-                    where, where[0] ? "." : "", f->string);
+        reply_error(r, 400, "invalid_param", "Unknown field", "%s%s%.100s: unknown field", where,
+                    where[0] ? "." : "", f->string);
         return -1;
     }
     return 0;
 }
 
-int req_string_field_or_reply(struct request *r, const cJSON *obj, const char *name,
-                              size_t max_len, bool nullable, struct opt_str *f)
+int req_string_field_or_reply(struct request *r, const cJSON *obj, const char *name, size_t max_len,
+                              bool nullable, struct opt_str *f)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
     f->set = false;
@@ -215,8 +216,8 @@ int req_string_field_or_reply(struct request *r, const cJSON *obj, const char *n
         return 0;
     }
     if (!cJSON_IsString(v)) {
-        reply_error(r, 400, "invalid_param", "Invalid field type", "%s: must be a string%s",
-                    name, nullable ? " or null" : "");
+        reply_error(r, 400, "invalid_param", "Invalid field type", "%s: must be a string%s", name,
+                    nullable ? " or null" : "");
         return -1;
     }
     struct slice s = slice_from(v->valuestring);
@@ -245,8 +246,8 @@ int req_object_field_or_reply(struct request *r, const cJSON *body, const char *
     if (!v || cJSON_IsNull(v))
         return 0;
     if (!cJSON_IsObject(v)) {
-        reply_error(r, 400, "invalid_param", "Invalid field type",
-                    "%s: must be an object or null", name);
+        reply_error(r, 400, "invalid_param", "Invalid field type", "%s: must be an object or null",
+                    name);
         return -1;
     }
     *obj = v;
@@ -283,9 +284,7 @@ static void api_finish(struct request *r)
                     "%s",
                     cmd->conflict_field);
         break;
-    case COMMAND_FAILED:
-        reply_op_error(r, cmd->rc);
-        break;
+    case COMMAND_FAILED: reply_op_error(r, cmd->rc); break;
     }
 }
 

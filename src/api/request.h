@@ -17,14 +17,14 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#define REQUEST_PARAMS_MAX 4
-#define REQUEST_ID_BYTES_MAX 64
-#define REQUEST_ARENA_BYTES_MAX (8u * 1024 * 1024)
-#define RESPONSE_BYTES_MAX (8u * 1024 * 1024)
+#define REQUEST_PARAMS_MAX        4
+#define REQUEST_ID_BYTES_MAX      64
+#define REQUEST_ARENA_BYTES_MAX   (8u * 1024 * 1024)
+#define RESPONSE_BYTES_MAX        (8u * 1024 * 1024)
 #define IDEMPOTENCY_KEY_BYTES_MAX 255
-#define LIST_LIMIT_MAX 100
-#define LIST_LIMIT_DEFAULT 10
-#define LIST_PAGE_MAX 1000000
+#define LIST_LIMIT_MAX            100
+#define LIST_LIMIT_DEFAULT        10
+#define LIST_PAGE_MAX             1000000
 
 /* Long-lived state shared by all requests; created at start, read-only afterwards. */
 struct app {
@@ -38,9 +38,9 @@ struct app {
 };
 
 enum route_auth {
-    AUTH_PUBLIC = 0,      /* no key needed */
-    AUTH_SERVER = 1,      /* server key */
-    AUTH_CLIENT = 2,      /* client key */
+    AUTH_PUBLIC = 0, /* no key needed */
+    AUTH_SERVER = 1, /* server key */
+    AUTH_CLIENT = 2, /* client key */
 };
 
 struct request;
@@ -70,9 +70,9 @@ struct request {
     /* The answer. */
     int status;
     struct buf out;
-    const char *allow;  /* Allow header for 405 */
+    const char *allow;        /* Allow header for 405 */
     const char *content_type; /* NULL = application/json */
-    bool replayed;      /* Idempotent-Replayed: true */
+    bool replayed;            /* Idempotent-Replayed: true */
 
     /* A write waiting for its commit. */
     struct command cmd;
@@ -114,8 +114,8 @@ int req_known_fields_or_reply(struct request *r, const cJSON *obj, const char *c
 
 /* Reads an optional string field: absent → f->set false; null → set with NULL; a string of
  * valid text up to max_len bytes → set. Anything else → -1 after replying 400. */
-int req_string_field_or_reply(struct request *r, const cJSON *obj, const char *name,
-                              size_t max_len, bool nullable, struct opt_str *f);
+int req_string_field_or_reply(struct request *r, const cJSON *obj, const char *name, size_t max_len,
+                              bool nullable, struct opt_str *f);
 
 /* Reads an optional object-or-null field: absent → f->set false, *obj NULL; null → f->set
  * true, *obj NULL; an object → f->set true, *obj it. Anything else → -1 after replying 400.

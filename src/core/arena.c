@@ -3,7 +3,7 @@
 #include "core/arena.h"
 
 #define ARENA_BLOCK_BYTES 8192
-#define ARENA_ALIGN 16
+#define ARENA_ALIGN       16
 
 struct arena_block {
     struct arena_block *next;

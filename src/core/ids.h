@@ -11,8 +11,8 @@ struct rng {
 };
 
 #define IDS_RANDOM_CHARS 24 /* base62 characters after the prefix: ~143 bits */
-#define IDS_MAX_LEN 40      /* longest id including prefix and NUL */
-#define IDS_UUID_LEN 36
+#define IDS_MAX_LEN      40 /* longest id including prefix and NUL */
+#define IDS_UUID_LEN     36
 
 /* Writes prefix + IDS_RANDOM_CHARS base62 characters + NUL into out (IDS_MAX_LEN bytes).
  * The prefix must be at most 12 bytes. */

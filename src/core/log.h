@@ -23,8 +23,8 @@ bool log_enabled(enum log_level l);
 /* Writes "ts=<now> level=<l> msg=<msg> " followed by the formatted key=value pairs. */
 void log_write(enum log_level l, const char *msg, const char *fmt, ...) TREU_PRINTF(3, 4);
 
-#define log_info(msg, ...) log_write(LOG_INFO, msg, __VA_ARGS__)
-#define log_warn(msg, ...) log_write(LOG_WARN, msg, __VA_ARGS__)
+#define log_info(msg, ...)  log_write(LOG_INFO, msg, __VA_ARGS__)
+#define log_warn(msg, ...)  log_write(LOG_WARN, msg, __VA_ARGS__)
 #define log_error(msg, ...) log_write(LOG_ERROR, msg, __VA_ARGS__)
 
 #endif

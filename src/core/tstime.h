@@ -8,8 +8,8 @@
 
 #include <stdbool.h>
 
-#define TSTIME_ISO_LEN 24 /* "2026-11-23T10:00:00.000Z" */
-#define TSTIME_US_PER_S INT64_C(1000000)
+#define TSTIME_ISO_LEN    24 /* "2026-11-23T10:00:00.000Z" */
+#define TSTIME_US_PER_S   INT64_C(1000000)
 #define TSTIME_US_PER_DAY (INT64_C(86400) * TSTIME_US_PER_S)
 
 struct clock {

@@ -10,7 +10,7 @@
 
 #define VALIDATE_EMAIL_BYTES_MAX 254
 #define VALIDATE_PHONE_BYTES_MAX 32
-#define VALIDATE_TZ_BYTES_MAX 64
+#define VALIDATE_TZ_BYTES_MAX    64
 
 /* Valid UTF-8 (checked elsewhere) without C0 controls other than tab, and without DEL. */
 bool validate_text(struct slice s);

@@ -15,8 +15,8 @@ void customers_patch_init(struct customer_patch *p)
         p->consents[i] = -1;
 }
 
-int customers_find(struct store_conn *c, const char *project_id, const char *ref,
-                   struct arena *a, struct customer *out)
+int customers_find(struct store_conn *c, const char *project_id, const char *ref, struct arena *a,
+                   struct customer *out)
 {
     int rc = TREU_ENOTFOUND;
     if (strncmp(ref, "cust_", 5) == 0)
@@ -80,8 +80,8 @@ static int customers_merge_consents(const char *old_json, const int8_t *changes,
     return rc;
 }
 
-static int customers_apply_patch(struct customer *cu, const struct customer_patch *p,
-                                 int64_t now, struct arena *a)
+static int customers_apply_patch(struct customer *cu, const struct customer_patch *p, int64_t now,
+                                 struct arena *a)
 {
     patch_field(&cu->source_id, &p->source_id);
     patch_field(&cu->name, &p->name);

@@ -40,9 +40,8 @@ TREU_MUST_USE int customers_upsert(const struct writer_tx *tx, const char *proje
 
 /* Updates the customer `ref` (id or source_id). */
 TREU_MUST_USE int customers_update(const struct writer_tx *tx, const char *project_id,
-                                   const char *ref, const struct customer_patch *p,
-                                   struct arena *a, struct customer *out,
-                                   enum customer_result *res);
+                                   const char *ref, const struct customer_patch *p, struct arena *a,
+                                   struct customer *out, enum customer_result *res);
 
 /* Deletes the customer `ref` (id or source_id). */
 TREU_MUST_USE int customers_delete(const struct writer_tx *tx, const char *project_id,

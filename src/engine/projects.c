@@ -70,8 +70,8 @@ out:
     return rc;
 }
 
-int projects_key_check(struct store_conn *c, const char *app_id, const char *token,
-                       struct arena *a, struct api_key *key, enum key_check *result)
+int projects_key_check(struct store_conn *c, const char *app_id, const char *token, struct arena *a,
+                       struct api_key *key, enum key_check *result)
 {
     *result = KEY_UNKNOWN;
     int rc = store_key_get(c, app_id, a, key);

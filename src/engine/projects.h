@@ -13,7 +13,7 @@
 #include <stdbool.h>
 
 #define PROJECT_NAME_BYTES_MAX 100
-#define KEY_TOKEN_CHARS 40 /* base62: ~238 bits */
+#define KEY_TOKEN_CHARS        40 /* base62: ~238 bits */
 
 struct new_key {
     char app_id[IDS_MAX_LEN];
@@ -46,8 +46,7 @@ enum key_check { KEY_OK, KEY_UNKNOWN, KEY_BAD_TOKEN, KEY_REVOKED };
 /* Looks up app_id and compares the token's hash in constant time. On KEY_OK *key holds
  * the key (its project and kind). */
 TREU_MUST_USE int projects_key_check(struct store_conn *c, const char *app_id, const char *token,
-                                     struct arena *a, struct api_key *key,
-                                     enum key_check *result);
+                                     struct arena *a, struct api_key *key, enum key_check *result);
 
 /* The process's real clock and randomness (libsodium), for the server and the CLI. */
 const struct clock *engine_clock_system(void);

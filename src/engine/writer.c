@@ -32,9 +32,8 @@ struct writer {
 };
 
 static const double writer_batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
-static const double writer_commit_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                              0.005,  0.01,    0.025,  0.05,  0.1,
-                                              0.25,   0.5,     1};
+static const double writer_commit_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                              0.025,  0.05,    0.1,    0.25,  0.5,    1};
 
 static int64_t mono_us(void)
 {
@@ -125,8 +124,7 @@ out:
 }
 
 /* Returns true when an idempotency record decided the outcome already. */
-static int writer_check_idem(struct writer *w, struct command *cmd, struct arena *a,
-                             bool *decided)
+static int writer_check_idem(struct writer *w, struct command *cmd, struct arena *a, bool *decided)
 {
     struct idem_record rec;
     *decided = false;
@@ -307,8 +305,7 @@ int writer_start(struct store *s, const struct clock *clock, const struct rng *r
     w->clock = clock;
     w->rng = rng;
     hist_init(&w->stats.batch_size, writer_batch_bounds, TREU_ARRAY_LEN(writer_batch_bounds));
-    hist_init(&w->stats.commit_seconds, writer_commit_bounds,
-              TREU_ARRAY_LEN(writer_commit_bounds));
+    hist_init(&w->stats.commit_seconds, writer_commit_bounds, TREU_ARRAY_LEN(writer_commit_bounds));
     int rc = store_conn_open(s, true, &w->conn);
     if (rc < 0) {
         free(w);

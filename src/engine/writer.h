@@ -18,23 +18,23 @@
 
 #include <stdbool.h>
 
-#define WRITER_BATCH_MAX 512      /* commands per transaction */
-#define WRITER_LINGER_US 1000     /* how long a batch keeps taking late arrivals */
-#define WRITER_QUEUE_MAX 100000   /* queued commands before submit refuses */
+#define WRITER_BATCH_MAX                512    /* commands per transaction */
+#define WRITER_LINGER_US                1000   /* how long a batch keeps taking late arrivals */
+#define WRITER_QUEUE_MAX                100000 /* queued commands before submit refuses */
 #define WRITER_CONFLICT_FIELD_BYTES_MAX 128
 
 /* What a command sees while it runs on the writer thread. */
 struct writer_tx {
     struct store_conn *conn;
-    int64_t now_us;        /* this command's timestamp; strictly increasing per writer */
+    int64_t now_us; /* this command's timestamp; strictly increasing per writer */
     const struct rng *rng;
 };
 
 enum command_outcome {
-    COMMAND_APPLIED,            /* apply ran; status/body hold its answer */
-    COMMAND_REPLAYED,           /* an earlier answer for the same idempotency key */
-    COMMAND_IDEM_CONFLICT,      /* same key, different request: conflict_field names it */
-    COMMAND_FAILED,             /* operating error (rc): nothing was written */
+    COMMAND_APPLIED,       /* apply ran; status/body hold its answer */
+    COMMAND_REPLAYED,      /* an earlier answer for the same idempotency key */
+    COMMAND_IDEM_CONFLICT, /* same key, different request: conflict_field names it */
+    COMMAND_FAILED,        /* operating error (rc): nothing was written */
 };
 
 struct command {

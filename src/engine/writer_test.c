@@ -168,16 +168,12 @@ static int tcmd_apply(struct command *cmd, const struct writer_tx *tx)
     if (rc < 0)
         return rc;
     switch (c->mode) {
-    case M_ELIMIT:
-        return TREU_ELIMIT;
-    case M_EIO:
-        return TREU_EIO;
+    case M_ELIMIT: return TREU_ELIMIT;
+    case M_EIO: return TREU_EIO;
     case M_409:
         cmd->status = 409;
         return buf_printf(&cmd->body, "{\"error\":\"conflict\",\"id\":\"%s\"}", c->id);
-    default:
-        cmd->status = 201;
-        return buf_printf(&cmd->body, "{\"id\":\"%s\"}", c->id);
+    default: cmd->status = 201; return buf_printf(&cmd->body, "{\"id\":\"%s\"}", c->id);
     }
 }
 

@@ -47,8 +47,8 @@ static int route_param_count(const struct route *rt)
     return n;
 }
 
-static bool route_matches(const struct route *rt, const struct seg *segs, int n,
-                          struct arena *a, struct router_match *m, bool capture)
+static bool route_matches(const struct route *rt, const struct seg *segs, int n, struct arena *a,
+                          struct router_match *m, bool capture)
 {
     struct seg pat[ROUTER_SEGMENTS_MAX];
     int pn = split(rt->pattern, pat);

@@ -6,7 +6,7 @@
 
 #include "api/api.h"
 
-#define ROUTER_SEGMENTS_MAX 16
+#define ROUTER_SEGMENTS_MAX    16
 #define ROUTER_ALLOW_BYTES_MAX 64
 
 enum router_result { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_METHOD_NOT_ALLOWED };

@@ -136,9 +136,8 @@ static enum MHD_Result send_answer(struct http_req *h)
         buf_reset(&r->out);
     size_t len = r->out.len;
     char *body = len ? buf_take(&r->out) : NULL;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, body, body ? MHD_RESPMEM_MUST_FREE
-                                                        : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        len, body, body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!resp) {
         free(body);
         return MHD_NO;
@@ -177,8 +176,7 @@ static int authenticate(struct http_req *h, const struct route *rt)
     struct api_key key;
     enum key_check res;
     struct store_conn *c = req_reader(r);
-    int rc = projects_key_check(c, server ? sid : cid, server ? stok : ctok, &r->arena, &key,
-                                &res);
+    int rc = projects_key_check(c, server ? sid : cid, server ? stok : ctok, &r->arena, &key, &res);
     req_reader_release(r, c);
     if (rc < 0) {
         reply_op_error(r, rc);
@@ -193,8 +191,7 @@ static int authenticate(struct http_req *h, const struct route *rt)
     }
     if (key.kind == KEY_CLIENT && rt->auth == AUTH_SERVER) {
         reply_error(r, 403, "forbidden", "Forbidden",
-                    "a client key cannot call %s %s; use a server key", rt->method,
-                    rt->pattern);
+                    "a client key cannot call %s %s; use a server key", rt->method, rt->pattern);
         return -1;
     }
     r->auth_kind = key.kind == KEY_SERVER ? AUTH_SERVER : AUTH_CLIENT;
@@ -268,8 +265,8 @@ static void dispatch(struct http_req *h)
     rt->handler(r);
 }
 
-static struct http_req *http_req_new(struct server *s, struct MHD_Connection *conn,
-                                     const char *url, const char *method)
+static struct http_req *http_req_new(struct server *s, struct MHD_Connection *conn, const char *url,
+                                     const char *method)
 {
     struct http_req *h = calloc(1, sizeof *h);
     if (!h)
@@ -293,9 +290,8 @@ static struct http_req *http_req_new(struct server *s, struct MHD_Connection *co
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct server *s = cls;
     struct http_req *h = *con_cls;
@@ -372,7 +368,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 int http_start(struct app *app, const char *host, uint16_t port, struct server **out)
 {
     *out = NULL;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
     char portstr[8];
@@ -393,18 +390,15 @@ int http_start(struct app *app, const char *host, uint16_t port, struct server *
                      MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    s->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-                            ai->ai_addr, MHD_OPTION_THREAD_STACK_SIZE,
-                            (size_t)HTTP_THREAD_STACK_BYTES,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            MHD_OPTION_UNESCAPE_CALLBACK, url_unescape, NULL,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
-                            MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+    s->d = MHD_start_daemon(
+        flags, port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_THREAD_STACK_BYTES, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK, url_unescape, NULL,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)HTTP_TIMEOUT_S, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->d) {
-        log_error("cannot listen", "host=\"%s\" port=%u hint=\"is the port in use?\"", host,
-                  port);
+        log_error("cannot listen", "host=\"%s\" port=%u hint=\"is the port in use?\"", host, port);
         free(s);
         return TREU_EIO;
     }
@@ -429,8 +423,7 @@ void http_stop(struct server *s)
     MHD_socket fd = MHD_quiesce_daemon(s->d);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
-    for (int waited = 0; atomic_load(&s->inflight) > 0 && waited < HTTP_DRAIN_MS_MAX;
-         waited += 10)
+    for (int waited = 0; atomic_load(&s->inflight) > 0 && waited < HTTP_DRAIN_MS_MAX; waited += 10)
         usleep(10 * 1000);
     if (atomic_load(&s->inflight) > 0)
         log_warn("stopping with requests in flight", "count=%d", atomic_load(&s->inflight));

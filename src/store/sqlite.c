@@ -12,7 +12,7 @@
 #include <string.h>
 
 #define SQLITE_BUSY_TIMEOUT_MS 5000
-#define SQLITE_PATH_BYTES_MAX 4096
+#define SQLITE_PATH_BYTES_MAX  4096
 
 enum stmt_id {
     ST_PROJECT_INSERT,
@@ -36,11 +36,11 @@ enum stmt_id {
     ST_COUNT
 };
 
-#define CUSTOMER_COLS                                                                      \
-    "id, source_id, name, description, email, phone, birthdate, timezone, address, "       \
+#define CUSTOMER_COLS                                                                              \
+    "id, source_id, name, description, email, phone, birthdate, timezone, address, "               \
     "metadata, consents, created_at, updated_at"
-#define CUSTOMER_FILTER                                                                    \
-    " WHERE project_id = ?1 AND (?2 IS NULL OR email = ?2)"                                \
+#define CUSTOMER_FILTER                                                                            \
+    " WHERE project_id = ?1 AND (?2 IS NULL OR email = ?2)"                                        \
     " AND (?3 IS NULL OR created_at > ?3) AND (?4 IS NULL OR created_at < ?4)"
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -103,31 +103,20 @@ static int sq_err(sqlite3 *db, int rc, const char *what)
     switch (primary) {
     case SQLITE_OK:
     case SQLITE_DONE:
-    case SQLITE_ROW:
-        return 0;
+    case SQLITE_ROW: return 0;
     case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        out = TREU_EBUSY;
-        break;
+    case SQLITE_LOCKED: out = TREU_EBUSY; break;
     case SQLITE_CONSTRAINT:
         if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
             return TREU_ECONFLICT;
         out = TREU_EINVAL;
         break;
-    case SQLITE_NOMEM:
-        out = TREU_ENOMEM;
-        break;
+    case SQLITE_NOMEM: out = TREU_ENOMEM; break;
     case SQLITE_FULL:
     case SQLITE_READONLY:
-    case SQLITE_CANTOPEN:
-        out = TREU_EFULL;
-        break;
-    case SQLITE_TOOBIG:
-        out = TREU_ELIMIT;
-        break;
-    default:
-        out = TREU_EIO;
-        break;
+    case SQLITE_CANTOPEN: out = TREU_EFULL; break;
+    case SQLITE_TOOBIG: out = TREU_ELIMIT; break;
+    default: out = TREU_EIO; break;
     }
     log_error("sqlite", "what=\"%s\" rc=%d err=\"%s\"", what, rc, db ? sqlite3_errmsg(db) : "");
     return out;
@@ -373,8 +362,7 @@ static bool sq_read_project(sqlite3_stmt *st, struct arena *a, void *out)
     return !oom;
 }
 
-static int sq_project_get(struct store_conn *bc, const char *id, struct arena *a,
-                          struct project *o)
+static int sq_project_get(struct store_conn *bc, const char *id, struct arena *a, struct project *o)
 {
     struct sqlite_conn *c = (struct sqlite_conn *)bc;
     sqlite3_stmt *st = NULL;
@@ -418,8 +406,7 @@ static bool sq_read_key(sqlite3_stmt *st, struct arena *a, void *out)
     return !oom;
 }
 
-static int sq_key_get(struct store_conn *bc, const char *app_id, struct arena *a,
-                      struct api_key *o)
+static int sq_key_get(struct store_conn *bc, const char *app_id, struct arena *a, struct api_key *o)
 {
     struct sqlite_conn *c = (struct sqlite_conn *)bc;
     sqlite3_stmt *st = NULL;
@@ -543,8 +530,8 @@ static bool sq_read_customer(sqlite3_stmt *st, struct arena *a, void *out)
     return !oom;
 }
 
-static int sq_customer_get(struct store_conn *bc, const char *pid, const char *id,
-                           bool by_source, struct arena *a, struct customer *o)
+static int sq_customer_get(struct store_conn *bc, const char *pid, const char *id, bool by_source,
+                           struct arena *a, struct customer *o)
 {
     struct sqlite_conn *c = (struct sqlite_conn *)bc;
     sqlite3_stmt *st = NULL;
@@ -576,8 +563,8 @@ static void sq_bind_filter(sqlite3_stmt *st, const char *pid, const struct custo
     bind_time(st, 4, q->created_before);
 }
 
-static int sq_customer_count(struct sqlite_conn *c, const char *pid,
-                             const struct customer_query *q, int64_t *total)
+static int sq_customer_count(struct sqlite_conn *c, const char *pid, const struct customer_query *q,
+                             int64_t *total)
 {
     sqlite3_stmt *st = NULL;
     int rc = sq_stmt(c, ST_CUSTOMER_COUNT, &st);
@@ -611,9 +598,9 @@ static int sq_customer_cursor(struct sqlite_conn *c, const char *pid, const char
     return rc;
 }
 
-static int sq_customer_list(struct store_conn *bc, const char *pid,
-                            const struct customer_query *q, struct arena *a,
-                            struct customer **out, size_t *n, int64_t *total, bool *has_more)
+static int sq_customer_list(struct store_conn *bc, const char *pid, const struct customer_query *q,
+                            struct arena *a, struct customer **out, size_t *n, int64_t *total,
+                            bool *has_more)
 {
     struct sqlite_conn *c = (struct sqlite_conn *)bc;
     *out = NULL;
@@ -678,8 +665,8 @@ static bool sq_read_idem(sqlite3_stmt *st, struct arena *a, void *out)
     return o->request && o->response;
 }
 
-static int sq_idem_get(struct store_conn *bc, const char *pid, const char *key,
-                       struct arena *a, struct idem_record *o)
+static int sq_idem_get(struct store_conn *bc, const char *pid, const char *key, struct arena *a,
+                       struct idem_record *o)
 {
     struct sqlite_conn *c = (struct sqlite_conn *)bc;
     sqlite3_stmt *st = NULL;
@@ -704,8 +691,7 @@ static int sq_idem_put(struct store_conn *bc, const char *pid, const char *key,
     sqlite3_bind_blob(st, 3, r->request_hash, STORE_HASH_BYTES, SQLITE_STATIC);
     sqlite3_bind_blob(st, 4, r->request ? r->request : "", (int)r->request_len, SQLITE_STATIC);
     sqlite3_bind_int(st, 5, r->status);
-    sqlite3_bind_blob(st, 6, r->response ? r->response : "", (int)r->response_len,
-                      SQLITE_STATIC);
+    sqlite3_bind_blob(st, 6, r->response ? r->response : "", (int)r->response_len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, r->created_at);
     return sq_exec_step(c, st, "idempotency put", NULL);
 }

@@ -149,8 +149,8 @@ int store_customer_list(struct store_conn *c, const char *project_id,
     return c->ops->customer_list(c, project_id, q, a, out, n, total, has_more);
 }
 
-int store_idem_get(struct store_conn *c, const char *project_id, const char *key,
-                   struct arena *a, struct idem_record *out)
+int store_idem_get(struct store_conn *c, const char *project_id, const char *key, struct arena *a,
+                   struct idem_record *out)
 {
     return c->ops->idem_get(c, project_id, key, a, out);
 }

@@ -126,8 +126,8 @@ TREU_MUST_USE int store_customer_insert(struct store_conn *c, const char *projec
 /* Replaces every field but id and created_at. TREU_ENOTFOUND, TREU_ECONFLICT. */
 TREU_MUST_USE int store_customer_update(struct store_conn *c, const char *project_id,
                                         const struct customer *cu);
-TREU_MUST_USE int store_customer_get(struct store_conn *c, const char *project_id,
-                                     const char *id, struct arena *a, struct customer *out);
+TREU_MUST_USE int store_customer_get(struct store_conn *c, const char *project_id, const char *id,
+                                     struct arena *a, struct customer *out);
 TREU_MUST_USE int store_customer_get_by_source(struct store_conn *c, const char *project_id,
                                                const char *source_id, struct arena *a,
                                                struct customer *out);
