@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/validate.h"
 #include "engine/projects.h"
+#include "engine/zones.h"
 #include "http/server.h"
 #include "store/pool.h"
 #include "treu_version.h"
@@ -20,6 +21,8 @@
 #include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#define TREU_ZONEINFO_DIR "/usr/share/zoneinfo/"
 
 static int open_store(const struct cli_opts *o, struct store **out)
 {
@@ -113,7 +116,9 @@ int cli_serve(const struct cli_opts *o)
     int exit_code = 1;
     if (open_store(o, &app.store) < 0)
         goto out;
-    int rc = writer_start(app.store, app.clock, app.rng, &app.writer);
+    int rc = zones_new(TREU_ZONEINFO_DIR, &app.zones);
+    if (rc == 0)
+        rc = writer_start(app.store, app.clock, app.rng, &app.writer);
     if (rc == 0)
         rc = store_pool_new(app.store, o->readers, &app.readers);
     if (rc == 0)
@@ -137,6 +142,7 @@ out:
     writer_free(app.writer); /* commits whatever is queued */
     store_pool_free(app.readers);
     metrics_free(app.metrics);
+    zones_free(app.zones);
     store_free(app.store);
     if (exit_code == 0)
         log_info("stopped", "%s", "clean=true");

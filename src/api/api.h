@@ -21,6 +21,37 @@ void api_customers_update(struct request *r);
 void api_customers_delete(struct request *r);
 void api_customers_list(struct request *r);
 void api_system_health(struct request *r);
+void api_loyalties_create(struct request *r);
+void api_loyalties_get(struct request *r);
+void api_loyalties_update(struct request *r);
+void api_loyalties_delete(struct request *r);
+void api_loyalties_list(struct request *r);
+void api_members_create(struct request *r);
+void api_members_get(struct request *r);
+void api_members_list(struct request *r);
+void api_members_balance(struct request *r);
+void api_members_transactions(struct request *r);
+void api_members_points_expiration(struct request *r);
+void api_rules_create(struct request *r);
+void api_rules_list(struct request *r);
+void api_rules_get(struct request *r);
+void api_rules_update(struct request *r);
+void api_rules_delete(struct request *r);
+void api_rules_enable(struct request *r);
+void api_rules_disable(struct request *r);
+void api_orders_create(struct request *r);
+void api_orders_get(struct request *r);
+void api_orders_update(struct request *r);
+void api_events_create(struct request *r);
+
+/* Shared by resources that name a customer ("customer": id, source_id or object). */
+struct customer_ref;
+struct customer;
+int api_customer_ref_or_reply(struct request *r, const cJSON *body, const char *field,
+                              struct customer_ref *out);
+void api_customer_render(struct jw *w, const struct customer *c);
+struct entry;
+void api_entry_render(struct jw *w, const struct entry *e);
 void api_system_metrics(struct request *r);
 
 #endif

@@ -7,6 +7,7 @@
 #include "core/tstime.h"
 #include "core/validate.h"
 #include "engine/customers.h"
+#include "engine/zones.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -56,18 +57,11 @@ static void customer_render(struct jw *w, const struct customer *c)
     jw_obj_close(w);
 }
 
-/* A zone exists when the system's zone database has a TZif file of that name. */
-static bool tzdb_exists(const char *name)
+/* A zone exists when the zone database knows it (parsed once, cached). */
+static bool tzdb_exists(struct request *r, const char *name)
 {
-    char path[sizeof TZDB_DIR + VALIDATE_TZ_BYTES_MAX + 1];
-    snprintf(path, sizeof path, "%s%s", TZDB_DIR, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return false;
-    char magic[4] = {0};
-    size_t n = fread(magic, 1, 4, f);
-    fclose(f);
-    return n == 4 && memcmp(magic, "TZif", 4) == 0;
+    const struct tz *z;
+    return zones_get(r->app->zones, name, &z) == 0;
 }
 
 static int64_t today_days(struct request *r)
@@ -105,7 +99,7 @@ static int check_formats_or_reply(struct request *r, const struct customer_patch
         }
     }
     if (p->timezone.v &&
-        (!validate_tz_name(slice_from(p->timezone.v)) || !tzdb_exists(p->timezone.v))) {
+        (!validate_tz_name(slice_from(p->timezone.v)) || !tzdb_exists(r, p->timezone.v))) {
         reply_error(r, 400, "invalid_param", "Invalid timezone",
                     "timezone: must be an IANA time zone name such as Europe/Berlin");
         return -1;
@@ -204,13 +198,12 @@ static int consents_or_reply(struct request *r, const cJSON *body, struct custom
     return 0;
 }
 
-/* Reads and checks the whole body into a patch. -1 after replying 400. */
-static int customer_patch_or_reply(struct request *r, struct customer_patch *p)
+/* Checks a customer object into a patch. -1 after replying 400. */
+static int customer_patch_from_or_reply(struct request *r, const cJSON *body,
+                                        struct customer_patch *p)
 {
-    cJSON *body;
     customers_patch_init(p);
-    if (req_json_object_or_reply(r, &body) < 0 ||
-        req_known_fields_or_reply(r, body, customer_fields, customer_readonly, "") < 0)
+    if (req_known_fields_or_reply(r, body, customer_fields, customer_readonly, "") < 0)
         return -1;
     struct {
         const char *name;
@@ -233,6 +226,51 @@ static int customer_patch_or_reply(struct request *r, struct customer_patch *p)
         metadata_or_reply(r, body, &p->metadata_json) < 0 || consents_or_reply(r, body, p) < 0)
         return -1;
     return 0;
+}
+
+/* Reads and checks the whole body into a patch. -1 after replying 400. */
+static int customer_patch_or_reply(struct request *r, struct customer_patch *p)
+{
+    cJSON *body;
+    if (req_json_object_or_reply(r, &body) < 0)
+        return -1;
+    return customer_patch_from_or_reply(r, body, p);
+}
+
+int api_customer_ref_or_reply(struct request *r, const cJSON *body, const char *field,
+                              struct customer_ref *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, field);
+    memset(out, 0, sizeof *out);
+    if (cJSON_IsString(v) && v->valuestring[0] &&
+        strlen(v->valuestring) <= CUSTOMER_SOURCE_ID_BYTES_MAX) {
+        out->ref = v->valuestring;
+        return 0;
+    }
+    if (!cJSON_IsObject(v)) {
+        reply_error(r, 400, v ? "invalid_param" : "missing_param", "Invalid customer",
+                    "%s: required; a customer id or source_id, or a customer object such as "
+                    "{\"source_id\": \"ada\"}",
+                    field);
+        return -1;
+    }
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(v, "id");
+    if (cJSON_IsString(id) && id->valuestring[0]) {
+        out->ref = id->valuestring;
+        return 0;
+    }
+    struct customer_patch *p = arena_alloc(&r->arena, sizeof *p);
+    if (!p) {
+        reply_op_error(r, TREU_ENOMEM);
+        return -1;
+    }
+    out->patch = p;
+    return customer_patch_from_or_reply(r, v, p);
+}
+
+void api_customer_render(struct jw *w, const struct customer *c)
+{
+    customer_render(w, c);
 }
 
 static void customer_not_found(struct buf *b, struct request *r, const char *ref)

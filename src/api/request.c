@@ -254,6 +254,100 @@ int req_object_field_or_reply(struct request *r, const cJSON *body, const char *
     return 0;
 }
 
+static const char *dot(const char *where)
+{
+    return where[0] ? "." : "";
+}
+
+int req_int_field_or_reply(struct request *r, const cJSON *obj, const char *where,
+                           const char *name, int64_t min, int64_t max, int64_t *out,
+                           bool *present)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    *present = v != NULL;
+    if (!v)
+        return 0;
+    double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
+    if (!cJSON_IsNumber(v) || d != (double)(int64_t)d || d < (double)min || d > (double)max) {
+        reply_error(r, 400, "invalid_param", "Invalid number",
+                    "%s%s%s: must be an integer from %lld to %lld", where, dot(where), name,
+                    (long long)min, (long long)max);
+        return -1;
+    }
+    *out = (int64_t)d;
+    return 0;
+}
+
+int req_bool_field_or_reply(struct request *r, const cJSON *obj, const char *where,
+                            const char *name, bool *out, bool *present)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    *present = v != NULL;
+    if (!v)
+        return 0;
+    if (!cJSON_IsBool(v)) {
+        reply_error(r, 400, "invalid_param", "Invalid field type", "%s%s%s: must be true or false",
+                    where, dot(where), name);
+        return -1;
+    }
+    *out = cJSON_IsTrue(v);
+    return 0;
+}
+
+int req_time_field_or_reply(struct request *r, const cJSON *obj, const char *where,
+                            const char *name, int64_t *out, bool *present)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    *present = v != NULL;
+    if (!v)
+        return 0;
+    *out = 0;
+    if (cJSON_IsNull(v))
+        return 0;
+    if (!cJSON_IsString(v) ||
+        tstime_parse_iso(v->valuestring, strlen(v->valuestring), out) < 0) {
+        reply_error(r, 400, "invalid_param", "Invalid date",
+                    "%s%s%s: must be an ISO 8601 date or date-time such as "
+                    "2026-11-23T10:00:00Z, or null",
+                    where, dot(where), name);
+        return -1;
+    }
+    return 0;
+}
+
+int req_enum_field_or_reply(struct request *r, const cJSON *obj, const char *where,
+                            const char *name, const char *const *values, int *out,
+                            bool *present)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    *present = v != NULL;
+    if (!v)
+        return 0;
+    for (int i = 0; cJSON_IsString(v) && values[i]; i++) {
+        if (strcmp(v->valuestring, values[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    char list[256] = "";
+    for (int i = 0; values[i]; i++) {
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", values[i]);
+    }
+    reply_error(r, 400, "invalid_param", "Invalid value", "%s%s%s: must be one of %s", where,
+                dot(where), name, list);
+    return -1;
+}
+
+const char *req_json_text(struct request *r, const cJSON *v)
+{
+    struct buf b;
+    buf_init(&b, RESPONSE_BYTES_MAX);
+    const char *out = json_write_item(&b, v) == 0 ? arena_strndup(&r->arena, b.ptr, b.len) : NULL;
+    buf_cleanup(&b);
+    return out;
+}
+
 /* Runs on the writer thread. After the unlock the writer must not touch r again: the
  * request thread may return and free it. */
 static void api_command_done(struct command *cmd)

@@ -35,6 +35,7 @@ struct app {
     const struct rng *rng;
     const char *version;
     struct metrics *metrics;
+    struct zones *zones;
 };
 
 enum route_auth {
@@ -122,6 +123,24 @@ int req_string_field_or_reply(struct request *r, const cJSON *obj, const char *n
  * The caller turns *obj into f->v. */
 int req_object_field_or_reply(struct request *r, const cJSON *body, const char *name,
                               const cJSON **obj, struct opt_str *f);
+
+/* Typed optional fields; `where` prefixes the field name in messages ("" at top level).
+ * Absent → *present false and *out untouched. null → refused unless noted. -1 after
+ * replying 400 naming the field. */
+int req_int_field_or_reply(struct request *r, const cJSON *obj, const char *where,
+                           const char *name, int64_t min, int64_t max, int64_t *out,
+                           bool *present);
+int req_bool_field_or_reply(struct request *r, const cJSON *obj, const char *where,
+                            const char *name, bool *out, bool *present);
+/* An ISO 8601 instant or null (null → *out 0, *present true). */
+int req_time_field_or_reply(struct request *r, const cJSON *obj, const char *where,
+                            const char *name, int64_t *out, bool *present);
+/* One of `values` (NULL-terminated); *out is its index. */
+int req_enum_field_or_reply(struct request *r, const cJSON *obj, const char *where,
+                            const char *name, const char *const *values, int *out,
+                            bool *present);
+/* Copies a validated JSON value into the arena as compact JSON (escaped like jw). */
+const char *req_json_text(struct request *r, const cJSON *v);
 
 /* Submits r->cmd (its apply and input set by the handler) to the writer, waits until the
  * commit that covers it is durable (or failed), and answers with the command's outcome:

@@ -319,3 +319,12 @@ int json_write_item(struct buf *b, const cJSON *item)
     json_write_rec(b, item, 0);
     return b->err;
 }
+
+void jw_item(struct jw *w, const cJSON *item)
+{
+    jw_sep(w);
+    if (item)
+        json_write_rec(w->b, item, 0);
+    else
+        buf_puts(w->b, "null");
+}

@@ -174,3 +174,19 @@ int customers_delete(const struct writer_tx *tx, const char *project_id, const c
         *res = CUSTOMER_DELETED;
     return rc;
 }
+
+int customers_resolve(const struct writer_tx *tx, const char *project_id,
+                      const struct customer_ref *cr, struct arena *a, struct customer *out,
+                      enum customer_result *res)
+{
+    if (cr->patch)
+        return customers_upsert(tx, project_id, cr->patch, a, out, res);
+    int rc = customers_find(tx->conn, project_id, cr->ref, a, out);
+    if (rc == TREU_ENOTFOUND) {
+        *res = CUSTOMER_NOT_FOUND;
+        return 0;
+    }
+    if (rc == 0)
+        *res = CUSTOMER_UPDATED;
+    return rc;
+}

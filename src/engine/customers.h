@@ -43,6 +43,19 @@ TREU_MUST_USE int customers_update(const struct writer_tx *tx, const char *proje
                                    const char *ref, const struct customer_patch *p, struct arena *a,
                                    struct customer *out, enum customer_result *res);
 
+/* A customer named by a request: an existing one by id or source_id (`ref`), or one to
+ * create-or-update from a patch (upsert by the patch's source_id). */
+struct customer_ref {
+    const char *ref;
+    const struct customer_patch *patch;
+};
+
+/* Resolves a customer_ref: CUSTOMER_NOT_FOUND for an unknown ref, else the customer in
+ * *out (CUSTOMER_CREATED, or CUSTOMER_UPDATED when it already existed). */
+TREU_MUST_USE int customers_resolve(const struct writer_tx *tx, const char *project_id,
+                                    const struct customer_ref *cr, struct arena *a,
+                                    struct customer *out, enum customer_result *res);
+
 /* Deletes the customer `ref` (id or source_id). */
 TREU_MUST_USE int customers_delete(const struct writer_tx *tx, const char *project_id,
                                    const char *ref, struct arena *a, enum customer_result *res);

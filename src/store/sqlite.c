@@ -33,8 +33,61 @@ enum stmt_id {
     ST_CUSTOMER_CURSOR,
     ST_IDEM_GET,
     ST_IDEM_PUT,
+    ST_PROGRAM_INSERT,
+    ST_PROGRAM_UPDATE,
+    ST_PROGRAM_GET,
+    ST_PROGRAM_GET_NAME,
+    ST_PROGRAM_LIST,
+    ST_PROGRAM_COUNT,
+    ST_PROGRAM_DELETE,
+    ST_PROGRAM_ACCOUNT,
+    ST_MEMBER_INSERT,
+    ST_MEMBER_UPDATE,
+    ST_MEMBER_GET,
+    ST_MEMBER_GET_CODE,
+    ST_MEMBER_GET_CUSTOMER,
+    ST_MEMBER_LIST,
+    ST_MEMBER_LIST_CUSTOMER,
+    ST_MEMBER_COUNT,
+    ST_LOT_INSERT,
+    ST_LOT_UPDATE,
+    ST_LOT_LIST_OPEN,
+    ST_ENTRY_INSERT,
+    ST_ENTRY_LIST,
+    ST_ENTRY_COUNT,
+    ST_ENTRY_LAST_SEQ,
+    ST_ENTRY_COUNT_RULE,
+    ST_RULE_INSERT,
+    ST_RULE_UPDATE,
+    ST_RULE_GET,
+    ST_RULE_DELETE,
+    ST_RULE_LIST,
+    ST_RULE_LIST_ACTIVE,
+    ST_ORDER_INSERT,
+    ST_ORDER_UPDATE,
+    ST_ORDER_GET,
+    ST_ORDER_GET_SOURCE,
+    ST_EVENT_INSERT,
+    ST_EVENT_GET_SOURCE,
     ST_COUNT
 };
+
+#define PROGRAM_COLS                                                                       \
+    "id, name, description, timezone, code_config, expiration, pending_days, allow_negative, " \
+    "start_date, expiration_date, active, metadata, issued, subtracted, expired, created_at, " \
+    "updated_at"
+#define MEMBER_COLS                                                                        \
+    "id, program_id, customer_id, code, metadata, earned, balance, pending, subtracted, "   \
+    "expired, next_due_at, created_at, updated_at"
+#define LOT_COLS "id, amount, remaining, state, expires_at, release_at, entry_id, rule_id, created_at"
+#define ENTRY_COLS                                                                         \
+    "id, member_id, seq, program_id, type, points, balance_after, reason, rule_id, order_id, " \
+    "order_source_id, event_id, event_name, lots, created_at"
+#define RULE_COLS "id, program_id, event, body, active, created_at, updated_at"
+#define ORDER_COLS                                                                         \
+    "id, source_id, customer_id, status, amount, items, metadata, earned_at, created_at, "   \
+    "updated_at"
+#define EVENT_COLS "id, name, customer_id, source_id, metadata, result, created_at"
 
 #define CUSTOMER_COLS                                                                              \
     "id, source_id, name, description, email, phone, birthdate, timezone, address, "               \
@@ -80,6 +133,77 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "idempotency WHERE project_id = ?1 AND key = ?2",
     [ST_IDEM_PUT] = "INSERT INTO idempotency (project_id, key, request_hash, request, status, "
                     "response, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_PROGRAM_INSERT] = "INSERT INTO programs (project_id, " PROGRAM_COLS ") VALUES (?1, ?2, "
+                          "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+    [ST_PROGRAM_UPDATE] = "UPDATE programs SET name = ?3, description = ?4, timezone = ?5, "
+                          "code_config = ?6, expiration = ?7, pending_days = ?8, "
+                          "allow_negative = ?9, start_date = ?10, expiration_date = ?11, "
+                          "active = ?12, metadata = ?13, updated_at = ?18 "
+                          "WHERE project_id = ?1 AND id = ?2",
+    [ST_PROGRAM_GET] = "SELECT " PROGRAM_COLS " FROM programs WHERE project_id = ?1 AND id = ?2",
+    [ST_PROGRAM_GET_NAME] = "SELECT " PROGRAM_COLS " FROM programs WHERE project_id = ?1 AND "
+                            "name = ?2",
+    [ST_PROGRAM_LIST] = "SELECT " PROGRAM_COLS " FROM programs WHERE project_id = ?1 "
+                        "ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3",
+    [ST_PROGRAM_COUNT] = "SELECT count(*) FROM programs WHERE project_id = ?1",
+    [ST_PROGRAM_DELETE] = "DELETE FROM programs WHERE project_id = ?1 AND id = ?2",
+    [ST_PROGRAM_ACCOUNT] = "UPDATE programs SET issued = issued + ?3, subtracted = subtracted + "
+                           "?4, expired = expired + ?5 WHERE project_id = ?1 AND id = ?2",
+    [ST_MEMBER_INSERT] = "INSERT INTO members (project_id, " MEMBER_COLS ") VALUES (?1, ?2, ?3, "
+                         "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    [ST_MEMBER_UPDATE] = "UPDATE members SET metadata = ?6, earned = ?7, balance = ?8, "
+                         "pending = ?9, subtracted = ?10, expired = ?11, next_due_at = ?12, "
+                         "updated_at = ?14 WHERE project_id = ?1 AND id = ?2",
+    [ST_MEMBER_GET] = "SELECT " MEMBER_COLS " FROM members WHERE project_id = ?1 AND id = ?2",
+    [ST_MEMBER_GET_CODE] = "SELECT " MEMBER_COLS " FROM members WHERE project_id = ?1 AND "
+                           "code = ?2",
+    [ST_MEMBER_GET_CUSTOMER] = "SELECT " MEMBER_COLS " FROM members WHERE project_id = ?1 AND "
+                               "program_id = ?2 AND customer_id = ?3",
+    [ST_MEMBER_LIST] = "SELECT " MEMBER_COLS " FROM members WHERE project_id = ?1 AND "
+                       "program_id = ?2 ORDER BY created_at DESC, id DESC LIMIT ?3 OFFSET ?4",
+    [ST_MEMBER_LIST_CUSTOMER] = "SELECT " MEMBER_COLS " FROM members WHERE project_id = ?1 AND "
+                                "customer_id = ?2 ORDER BY created_at LIMIT 100",
+    [ST_MEMBER_COUNT] = "SELECT count(*) FROM members WHERE project_id = ?1 AND program_id = ?2",
+    [ST_LOT_INSERT] = "INSERT INTO lots (project_id, member_id, " LOT_COLS ") VALUES (?1, ?2, ?3, "
+                      "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_LOT_UPDATE] = "UPDATE lots SET remaining = ?5, state = ?6 WHERE project_id = ?1 AND "
+                      "member_id = ?2 AND id = ?3",
+    [ST_LOT_LIST_OPEN] = "SELECT " LOT_COLS " FROM lots WHERE project_id = ?1 AND member_id = ?2 "
+                         "AND state IN (0, 1) AND remaining > 0 ORDER BY expires_at IS NULL, "
+                         "expires_at, created_at, id LIMIT 10000",
+    [ST_ENTRY_INSERT] = "INSERT INTO entries (project_id, " ENTRY_COLS ") VALUES (?1, ?2, ?3, "
+                        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    [ST_ENTRY_LIST] = "SELECT " ENTRY_COLS " FROM entries WHERE project_id = ?1 AND member_id = "
+                      "?2 ORDER BY seq DESC LIMIT ?3 OFFSET ?4",
+    [ST_ENTRY_COUNT] = "SELECT count(*) FROM entries WHERE project_id = ?1 AND member_id = ?2",
+    [ST_ENTRY_LAST_SEQ] = "SELECT coalesce(max(seq), 0) FROM entries WHERE project_id = ?1 AND "
+                          "member_id = ?2",
+    [ST_ENTRY_COUNT_RULE] = "SELECT count(*) FROM entries WHERE project_id = ?1 AND member_id = "
+                            "?2 AND rule_id = ?3 AND created_at >= ?4",
+    [ST_RULE_INSERT] = "INSERT INTO earning_rules (project_id, " RULE_COLS ") VALUES (?1, ?2, ?3, "
+                       "?4, ?5, ?6, ?7, ?8)",
+    [ST_RULE_UPDATE] = "UPDATE earning_rules SET event = ?4, body = ?5, active = ?6, updated_at = "
+                       "?8 WHERE project_id = ?1 AND id = ?2 AND program_id = ?3",
+    [ST_RULE_GET] = "SELECT " RULE_COLS " FROM earning_rules WHERE project_id = ?1 AND "
+                    "program_id = ?2 AND id = ?3",
+    [ST_RULE_DELETE] = "DELETE FROM earning_rules WHERE project_id = ?1 AND program_id = ?2 AND "
+                       "id = ?3",
+    [ST_RULE_LIST] = "SELECT " RULE_COLS " FROM earning_rules WHERE project_id = ?1 AND "
+                     "program_id = ?2 ORDER BY created_at, id LIMIT 1000",
+    [ST_RULE_LIST_ACTIVE] = "SELECT " RULE_COLS " FROM earning_rules WHERE project_id = ?1 AND "
+                            "program_id = ?2 AND active = 1 ORDER BY created_at, id LIMIT 1000",
+    [ST_ORDER_INSERT] = "INSERT INTO orders (project_id, " ORDER_COLS ") VALUES (?1, ?2, ?3, ?4, "
+                        "?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_ORDER_UPDATE] = "UPDATE orders SET source_id = ?3, customer_id = ?4, status = ?5, "
+                        "amount = ?6, items = ?7, metadata = ?8, earned_at = ?9, updated_at = "
+                        "?11 WHERE project_id = ?1 AND id = ?2",
+    [ST_ORDER_GET] = "SELECT " ORDER_COLS " FROM orders WHERE project_id = ?1 AND id = ?2",
+    [ST_ORDER_GET_SOURCE] = "SELECT " ORDER_COLS " FROM orders WHERE project_id = ?1 AND "
+                            "source_id = ?2",
+    [ST_EVENT_INSERT] = "INSERT INTO events (project_id, " EVENT_COLS ") VALUES (?1, ?2, ?3, ?4, "
+                        "?5, ?6, ?7, ?8)",
+    [ST_EVENT_GET_SOURCE] = "SELECT " EVENT_COLS " FROM events WHERE project_id = ?1 AND "
+                            "source_id = ?2",
 };
 
 struct sqlite_store {
@@ -696,6 +820,647 @@ static int sq_idem_put(struct store_conn *bc, const char *pid, const char *key,
     return sq_exec_step(c, st, "idempotency put", NULL);
 }
 
+/* Reads rows into a growing arena array of `elem`-byte records, at most `max`. */
+static int sq_query_many(struct sqlite_conn *c, sqlite3_stmt *st, sq_row_reader read, size_t elem,
+                         size_t max, struct arena *a, void **out, size_t *n, const char *what)
+{
+    size_t cap = 8, len = 0;
+    char *rows = arena_zalloc(a, cap * elem);
+    int src = SQLITE_DONE;
+    while (rows && len < max && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            char *more = arena_zalloc(a, 2 * cap * elem);
+            if (more)
+                memcpy(more, rows, len * elem);
+            rows = more;
+            cap *= 2;
+            if (!rows)
+                break;
+        }
+        if (!read(st, a, rows + len * elem)) {
+            rows = NULL;
+            break;
+        }
+        len++;
+    }
+    int rc = 0;
+    if (!rows)
+        rc = TREU_ENOMEM;
+    else if (src != SQLITE_DONE && src != SQLITE_ROW)
+        rc = sq_err(c->db, src, what);
+    sq_done(st);
+    *out = rows;
+    *n = rc < 0 ? 0 : len;
+    return rc;
+}
+
+/* A single integer from a one-row query (count, max). */
+static int sq_query_int(struct sqlite_conn *c, sqlite3_stmt *st, int64_t *v, const char *what)
+{
+    int src = sqlite3_step(st);
+    int rc = 0;
+    if (src == SQLITE_ROW)
+        *v = sqlite3_column_int64(st, 0);
+    else
+        rc = sq_err(c->db, src, what);
+    sq_done(st);
+    return rc;
+}
+
+#define SQ_PREP(c, id, st)                                                                 \
+    sqlite3_stmt *st = NULL;                                                               \
+    do {                                                                                   \
+        int prc_ = sq_stmt((c), (id), &st);                                                \
+        if (prc_ < 0)                                                                      \
+            return prc_;                                                                   \
+    } while (0)
+
+#define SQ_CONN(bc) struct sqlite_conn *c = (struct sqlite_conn *)(bc)
+
+static void bind_bool(sqlite3_stmt *st, int i, bool v)
+{
+    sqlite3_bind_int(st, i, v ? 1 : 0);
+}
+
+/* ---- programs ---- */
+
+static void sq_bind_program(sqlite3_stmt *st, const char *pid, const struct program *p)
+{
+    bind_text(st, 1, pid);
+    bind_text(st, 2, p->id);
+    bind_text(st, 3, p->name);
+    bind_text(st, 4, p->description);
+    bind_text(st, 5, p->timezone);
+    bind_text(st, 6, p->code_config_json);
+    bind_text(st, 7, p->expiration_json);
+    sqlite3_bind_int64(st, 8, p->pending_days);
+    bind_bool(st, 9, p->allow_negative);
+    bind_time(st, 10, p->start_date);
+    bind_time(st, 11, p->expiration_date);
+    bind_bool(st, 12, p->active);
+    bind_text(st, 13, p->metadata_json);
+    sqlite3_bind_int64(st, 14, p->issued);
+    sqlite3_bind_int64(st, 15, p->subtracted);
+    sqlite3_bind_int64(st, 16, p->expired);
+    sqlite3_bind_int64(st, 17, p->created_at);
+    sqlite3_bind_int64(st, 18, p->updated_at);
+}
+
+static bool sq_read_program(sqlite3_stmt *st, struct arena *a, void *out)
+{
+    struct program *o = out;
+    bool oom = false;
+    col_fixed(st, 0, o->id, sizeof o->id);
+    o->name = col_text(st, 1, a, &oom);
+    o->description = col_text(st, 2, a, &oom);
+    o->timezone = col_text(st, 3, a, &oom);
+    o->code_config_json = col_text(st, 4, a, &oom);
+    o->expiration_json = col_text(st, 5, a, &oom);
+    o->pending_days = sqlite3_column_int64(st, 6);
+    o->allow_negative = sqlite3_column_int(st, 7) != 0;
+    o->start_date = sqlite3_column_int64(st, 8);
+    o->expiration_date = sqlite3_column_int64(st, 9);
+    o->active = sqlite3_column_int(st, 10) != 0;
+    o->metadata_json = col_text(st, 11, a, &oom);
+    o->issued = sqlite3_column_int64(st, 12);
+    o->subtracted = sqlite3_column_int64(st, 13);
+    o->expired = sqlite3_column_int64(st, 14);
+    o->created_at = sqlite3_column_int64(st, 15);
+    o->updated_at = sqlite3_column_int64(st, 16);
+    return !oom;
+}
+
+static int sq_program_insert(struct store_conn *bc, const char *pid, const struct program *p)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_PROGRAM_INSERT, st);
+    sq_bind_program(st, pid, p);
+    return sq_exec_step(c, st, "program insert", NULL);
+}
+
+static int sq_program_update(struct store_conn *bc, const char *pid, const struct program *p)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_PROGRAM_UPDATE, st);
+    sq_bind_program(st, pid, p);
+    return sq_exec_one(c, st, "program update");
+}
+
+static int sq_program_get(struct store_conn *bc, const char *pid, const char *ref,
+                          struct arena *a, struct program *out)
+{
+    SQ_CONN(bc);
+    for (int by_name = 0; by_name < 2; by_name++) {
+        SQ_PREP(c, by_name ? ST_PROGRAM_GET_NAME : ST_PROGRAM_GET, st);
+        bind_text(st, 1, pid);
+        bind_text(st, 2, ref);
+        int rc = sq_query_one(c, st, sq_read_program, a, out, "program get");
+        if (rc != TREU_ENOTFOUND)
+            return rc;
+    }
+    return TREU_ENOTFOUND;
+}
+
+static int sq_program_list(struct store_conn *bc, const char *pid, const struct page *pg,
+                           struct arena *a, struct program **out, size_t *n, int64_t *total)
+{
+    SQ_CONN(bc);
+    if (total) {
+        SQ_PREP(c, ST_PROGRAM_COUNT, cst);
+        bind_text(cst, 1, pid);
+        int rc = sq_query_int(c, cst, total, "program count");
+        if (rc < 0)
+            return rc;
+    }
+    SQ_PREP(c, ST_PROGRAM_LIST, st);
+    bind_text(st, 1, pid);
+    sqlite3_bind_int64(st, 2, pg->limit);
+    sqlite3_bind_int64(st, 3, pg->offset);
+    return sq_query_many(c, st, sq_read_program, sizeof **out, (size_t)pg->limit, a,
+                         (void **)out, n, "program list");
+}
+
+static int sq_program_delete(struct store_conn *bc, const char *pid, const char *id)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_PROGRAM_DELETE, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, id);
+    return sq_exec_one(c, st, "program delete");
+}
+
+static int sq_program_account(struct store_conn *bc, const char *pid, const char *id,
+                              int64_t issued, int64_t subtracted, int64_t expired)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_PROGRAM_ACCOUNT, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, id);
+    sqlite3_bind_int64(st, 3, issued);
+    sqlite3_bind_int64(st, 4, subtracted);
+    sqlite3_bind_int64(st, 5, expired);
+    return sq_exec_one(c, st, "program account");
+}
+
+/* ---- members ---- */
+
+static void sq_bind_member(sqlite3_stmt *st, const char *pid, const struct member *m)
+{
+    bind_text(st, 1, pid);
+    bind_text(st, 2, m->id);
+    bind_text(st, 3, m->program_id);
+    bind_text(st, 4, m->customer_id);
+    bind_text(st, 5, m->code);
+    bind_text(st, 6, m->metadata_json);
+    sqlite3_bind_int64(st, 7, m->earned);
+    sqlite3_bind_int64(st, 8, m->balance);
+    sqlite3_bind_int64(st, 9, m->pending);
+    sqlite3_bind_int64(st, 10, m->subtracted);
+    sqlite3_bind_int64(st, 11, m->expired);
+    bind_time(st, 12, m->next_due_at);
+    sqlite3_bind_int64(st, 13, m->created_at);
+    sqlite3_bind_int64(st, 14, m->updated_at);
+}
+
+static bool sq_read_member(sqlite3_stmt *st, struct arena *a, void *out)
+{
+    struct member *o = out;
+    bool oom = false;
+    col_fixed(st, 0, o->id, sizeof o->id);
+    col_fixed(st, 1, o->program_id, sizeof o->program_id);
+    col_fixed(st, 2, o->customer_id, sizeof o->customer_id);
+    o->code = col_text(st, 3, a, &oom);
+    o->metadata_json = col_text(st, 4, a, &oom);
+    o->earned = sqlite3_column_int64(st, 5);
+    o->balance = sqlite3_column_int64(st, 6);
+    o->pending = sqlite3_column_int64(st, 7);
+    o->subtracted = sqlite3_column_int64(st, 8);
+    o->expired = sqlite3_column_int64(st, 9);
+    o->next_due_at = sqlite3_column_int64(st, 10);
+    o->created_at = sqlite3_column_int64(st, 11);
+    o->updated_at = sqlite3_column_int64(st, 12);
+    return !oom;
+}
+
+static int sq_member_insert(struct store_conn *bc, const char *pid, const struct member *m)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_MEMBER_INSERT, st);
+    sq_bind_member(st, pid, m);
+    return sq_exec_step(c, st, "member insert", NULL);
+}
+
+static int sq_member_update(struct store_conn *bc, const char *pid, const struct member *m)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_MEMBER_UPDATE, st);
+    sq_bind_member(st, pid, m);
+    return sq_exec_one(c, st, "member update");
+}
+
+static int sq_member_get(struct store_conn *bc, const char *pid, const char *ref, struct arena *a,
+                         struct member *out)
+{
+    SQ_CONN(bc);
+    for (int by_code = 0; by_code < 2; by_code++) {
+        SQ_PREP(c, by_code ? ST_MEMBER_GET_CODE : ST_MEMBER_GET, st);
+        bind_text(st, 1, pid);
+        bind_text(st, 2, ref);
+        int rc = sq_query_one(c, st, sq_read_member, a, out, "member get");
+        if (rc != TREU_ENOTFOUND)
+            return rc;
+    }
+    return TREU_ENOTFOUND;
+}
+
+static int sq_member_get_by_customer(struct store_conn *bc, const char *pid,
+                                     const char *program_id, const char *customer_id,
+                                     struct arena *a, struct member *out)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_MEMBER_GET_CUSTOMER, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, program_id);
+    bind_text(st, 3, customer_id);
+    return sq_query_one(c, st, sq_read_member, a, out, "member get by customer");
+}
+
+static int sq_member_count(struct store_conn *bc, const char *pid, const char *program_id,
+                           int64_t *count)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_MEMBER_COUNT, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, program_id);
+    return sq_query_int(c, st, count, "member count");
+}
+
+static int sq_member_list(struct store_conn *bc, const char *pid, const char *program_id,
+                          const struct page *pg, struct arena *a, struct member **out, size_t *n,
+                          int64_t *total)
+{
+    SQ_CONN(bc);
+    if (total) {
+        int rc = sq_member_count(bc, pid, program_id, total);
+        if (rc < 0)
+            return rc;
+    }
+    SQ_PREP(c, ST_MEMBER_LIST, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, program_id);
+    sqlite3_bind_int64(st, 3, pg->limit);
+    sqlite3_bind_int64(st, 4, pg->offset);
+    return sq_query_many(c, st, sq_read_member, sizeof **out, (size_t)pg->limit, a, (void **)out,
+                         n, "member list");
+}
+
+static int sq_member_list_by_customer(struct store_conn *bc, const char *pid,
+                                      const char *customer_id, struct arena *a,
+                                      struct member **out, size_t *n)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_MEMBER_LIST_CUSTOMER, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, customer_id);
+    return sq_query_many(c, st, sq_read_member, sizeof **out, 100, a, (void **)out, n,
+                         "member list by customer");
+}
+
+/* ---- lots ---- */
+
+static int sq_lot_insert(struct store_conn *bc, const char *pid, const char *member_id,
+                         const struct lot *l)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_LOT_INSERT, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, member_id);
+    bind_text(st, 3, l->id);
+    sqlite3_bind_int64(st, 4, l->amount);
+    sqlite3_bind_int64(st, 5, l->remaining);
+    sqlite3_bind_int(st, 6, (int)l->state);
+    bind_time(st, 7, l->expires_at);
+    bind_time(st, 8, l->release_at);
+    bind_text(st, 9, l->entry_id);
+    bind_text(st, 10, l->rule_id);
+    sqlite3_bind_int64(st, 11, l->created_at);
+    return sq_exec_step(c, st, "lot insert", NULL);
+}
+
+static int sq_lot_update(struct store_conn *bc, const char *pid, const char *member_id,
+                         const struct lot *l)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_LOT_UPDATE, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, member_id);
+    bind_text(st, 3, l->id);
+    sqlite3_bind_int64(st, 5, l->remaining);
+    sqlite3_bind_int(st, 6, (int)l->state);
+    return sq_exec_one(c, st, "lot update");
+}
+
+static bool sq_read_lot(sqlite3_stmt *st, struct arena *a, void *out)
+{
+    struct lot *o = out;
+    bool oom = false;
+    col_fixed(st, 0, o->id, sizeof o->id);
+    o->amount = sqlite3_column_int64(st, 1);
+    o->remaining = sqlite3_column_int64(st, 2);
+    o->state = (enum lot_state)sqlite3_column_int(st, 3);
+    o->expires_at = sqlite3_column_int64(st, 4);
+    o->release_at = sqlite3_column_int64(st, 5);
+    col_fixed(st, 6, o->entry_id, sizeof o->entry_id);
+    o->rule_id = col_text(st, 7, a, &oom);
+    o->created_at = sqlite3_column_int64(st, 8);
+    return !oom;
+}
+
+#define SQLITE_LOTS_OPEN_MAX 10000
+
+static int sq_lot_list_open(struct store_conn *bc, const char *pid, const char *member_id,
+                            struct arena *a, struct lot **out, size_t *n)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_LOT_LIST_OPEN, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, member_id);
+    return sq_query_many(c, st, sq_read_lot, sizeof **out, SQLITE_LOTS_OPEN_MAX, a, (void **)out,
+                         n, "lot list");
+}
+
+/* ---- entries ---- */
+
+static int sq_entry_insert(struct store_conn *bc, const char *pid, const struct entry *e)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_ENTRY_INSERT, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, e->id);
+    bind_text(st, 3, e->member_id);
+    sqlite3_bind_int64(st, 4, e->seq);
+    bind_text(st, 5, e->program_id);
+    bind_text(st, 6, e->type);
+    sqlite3_bind_int64(st, 7, e->points);
+    sqlite3_bind_int64(st, 8, e->balance_after);
+    bind_text(st, 9, e->reason);
+    bind_text(st, 10, e->rule_id);
+    bind_text(st, 11, e->order_id);
+    bind_text(st, 12, e->order_source_id);
+    bind_text(st, 13, e->event_id);
+    bind_text(st, 14, e->event_name);
+    bind_text(st, 15, e->lots_json);
+    sqlite3_bind_int64(st, 16, e->created_at);
+    return sq_exec_step(c, st, "entry insert", NULL);
+}
+
+static bool sq_read_entry(sqlite3_stmt *st, struct arena *a, void *out)
+{
+    struct entry *o = out;
+    bool oom = false;
+    col_fixed(st, 0, o->id, sizeof o->id);
+    col_fixed(st, 1, o->member_id, sizeof o->member_id);
+    o->seq = sqlite3_column_int64(st, 2);
+    col_fixed(st, 3, o->program_id, sizeof o->program_id);
+    o->type = col_text(st, 4, a, &oom);
+    o->points = sqlite3_column_int64(st, 5);
+    o->balance_after = sqlite3_column_int64(st, 6);
+    o->reason = col_text(st, 7, a, &oom);
+    o->rule_id = col_text(st, 8, a, &oom);
+    o->order_id = col_text(st, 9, a, &oom);
+    o->order_source_id = col_text(st, 10, a, &oom);
+    o->event_id = col_text(st, 11, a, &oom);
+    o->event_name = col_text(st, 12, a, &oom);
+    o->lots_json = col_text(st, 13, a, &oom);
+    o->created_at = sqlite3_column_int64(st, 14);
+    return !oom;
+}
+
+static int sq_entry_list(struct store_conn *bc, const char *pid, const char *member_id,
+                         const struct page *pg, struct arena *a, struct entry **out, size_t *n,
+                         int64_t *total)
+{
+    SQ_CONN(bc);
+    if (total) {
+        SQ_PREP(c, ST_ENTRY_COUNT, cst);
+        bind_text(cst, 1, pid);
+        bind_text(cst, 2, member_id);
+        int rc = sq_query_int(c, cst, total, "entry count");
+        if (rc < 0)
+            return rc;
+    }
+    SQ_PREP(c, ST_ENTRY_LIST, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, member_id);
+    sqlite3_bind_int64(st, 3, pg->limit);
+    sqlite3_bind_int64(st, 4, pg->offset);
+    return sq_query_many(c, st, sq_read_entry, sizeof **out, (size_t)pg->limit, a, (void **)out,
+                         n, "entry list");
+}
+
+static int sq_entry_last_seq(struct store_conn *bc, const char *pid, const char *member_id,
+                             int64_t *seq)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_ENTRY_LAST_SEQ, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, member_id);
+    return sq_query_int(c, st, seq, "entry last seq");
+}
+
+static int sq_entry_count_rule(struct store_conn *bc, const char *pid, const char *member_id,
+                               const char *rule_id, int64_t since, int64_t *count)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_ENTRY_COUNT_RULE, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, member_id);
+    bind_text(st, 3, rule_id);
+    sqlite3_bind_int64(st, 4, since);
+    return sq_query_int(c, st, count, "entry count rule");
+}
+
+/* ---- earning rules ---- */
+
+static void sq_bind_rule(sqlite3_stmt *st, const char *pid, const struct earning_rule *r)
+{
+    bind_text(st, 1, pid);
+    bind_text(st, 2, r->id);
+    bind_text(st, 3, r->program_id);
+    bind_text(st, 4, r->event);
+    bind_text(st, 5, r->body_json);
+    bind_bool(st, 6, r->active);
+    sqlite3_bind_int64(st, 7, r->created_at);
+    sqlite3_bind_int64(st, 8, r->updated_at);
+}
+
+static bool sq_read_rule(sqlite3_stmt *st, struct arena *a, void *out)
+{
+    struct earning_rule *o = out;
+    bool oom = false;
+    col_fixed(st, 0, o->id, sizeof o->id);
+    col_fixed(st, 1, o->program_id, sizeof o->program_id);
+    o->event = col_text(st, 2, a, &oom);
+    o->body_json = col_text(st, 3, a, &oom);
+    o->active = sqlite3_column_int(st, 4) != 0;
+    o->created_at = sqlite3_column_int64(st, 5);
+    o->updated_at = sqlite3_column_int64(st, 6);
+    return !oom;
+}
+
+static int sq_rule_insert(struct store_conn *bc, const char *pid, const struct earning_rule *r)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_RULE_INSERT, st);
+    sq_bind_rule(st, pid, r);
+    return sq_exec_step(c, st, "rule insert", NULL);
+}
+
+static int sq_rule_update(struct store_conn *bc, const char *pid, const struct earning_rule *r)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_RULE_UPDATE, st);
+    sq_bind_rule(st, pid, r);
+    return sq_exec_one(c, st, "rule update");
+}
+
+static int sq_rule_get(struct store_conn *bc, const char *pid, const char *program_id,
+                       const char *id, struct arena *a, struct earning_rule *out)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_RULE_GET, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, program_id);
+    bind_text(st, 3, id);
+    return sq_query_one(c, st, sq_read_rule, a, out, "rule get");
+}
+
+static int sq_rule_delete(struct store_conn *bc, const char *pid, const char *program_id,
+                          const char *id)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_RULE_DELETE, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, program_id);
+    bind_text(st, 3, id);
+    return sq_exec_one(c, st, "rule delete");
+}
+
+static int sq_rule_list(struct store_conn *bc, const char *pid, const char *program_id,
+                        bool active_only, struct arena *a, struct earning_rule **out, size_t *n)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, active_only ? ST_RULE_LIST_ACTIVE : ST_RULE_LIST, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, program_id);
+    return sq_query_many(c, st, sq_read_rule, sizeof **out, 1000, a, (void **)out, n,
+                         "rule list");
+}
+
+/* ---- orders and events ---- */
+
+static void sq_bind_order(sqlite3_stmt *st, const char *pid, const struct order *o)
+{
+    bind_text(st, 1, pid);
+    bind_text(st, 2, o->id);
+    bind_text(st, 3, o->source_id);
+    bind_text(st, 4, o->customer_id);
+    bind_text(st, 5, o->status);
+    sqlite3_bind_int64(st, 6, o->amount);
+    bind_text(st, 7, o->items_json);
+    bind_text(st, 8, o->metadata_json);
+    bind_time(st, 9, o->earned_at);
+    sqlite3_bind_int64(st, 10, o->created_at);
+    sqlite3_bind_int64(st, 11, o->updated_at);
+}
+
+static bool sq_read_order(sqlite3_stmt *st, struct arena *a, void *out)
+{
+    struct order *o = out;
+    bool oom = false;
+    col_fixed(st, 0, o->id, sizeof o->id);
+    o->source_id = col_text(st, 1, a, &oom);
+    o->customer_id = col_text(st, 2, a, &oom);
+    o->status = col_text(st, 3, a, &oom);
+    o->amount = sqlite3_column_int64(st, 4);
+    o->items_json = col_text(st, 5, a, &oom);
+    o->metadata_json = col_text(st, 6, a, &oom);
+    o->earned_at = sqlite3_column_int64(st, 7);
+    o->created_at = sqlite3_column_int64(st, 8);
+    o->updated_at = sqlite3_column_int64(st, 9);
+    return !oom;
+}
+
+static int sq_order_insert(struct store_conn *bc, const char *pid, const struct order *o)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_ORDER_INSERT, st);
+    sq_bind_order(st, pid, o);
+    return sq_exec_step(c, st, "order insert", NULL);
+}
+
+static int sq_order_update(struct store_conn *bc, const char *pid, const struct order *o)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_ORDER_UPDATE, st);
+    sq_bind_order(st, pid, o);
+    return sq_exec_one(c, st, "order update");
+}
+
+static int sq_order_get(struct store_conn *bc, const char *pid, const char *ref, struct arena *a,
+                        struct order *out)
+{
+    SQ_CONN(bc);
+    for (int by_source = 0; by_source < 2; by_source++) {
+        SQ_PREP(c, by_source ? ST_ORDER_GET_SOURCE : ST_ORDER_GET, st);
+        bind_text(st, 1, pid);
+        bind_text(st, 2, ref);
+        int rc = sq_query_one(c, st, sq_read_order, a, out, "order get");
+        if (rc != TREU_ENOTFOUND)
+            return rc;
+    }
+    return TREU_ENOTFOUND;
+}
+
+static int sq_event_insert(struct store_conn *bc, const char *pid, const struct event *e)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_EVENT_INSERT, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, e->id);
+    bind_text(st, 3, e->name);
+    bind_text(st, 4, e->customer_id);
+    bind_text(st, 5, e->source_id);
+    bind_text(st, 6, e->metadata_json);
+    bind_text(st, 7, e->result_json);
+    sqlite3_bind_int64(st, 8, e->created_at);
+    return sq_exec_step(c, st, "event insert", NULL);
+}
+
+static bool sq_read_event(sqlite3_stmt *st, struct arena *a, void *out)
+{
+    struct event *o = out;
+    bool oom = false;
+    col_fixed(st, 0, o->id, sizeof o->id);
+    o->name = col_text(st, 1, a, &oom);
+    col_fixed(st, 2, o->customer_id, sizeof o->customer_id);
+    o->source_id = col_text(st, 3, a, &oom);
+    o->metadata_json = col_text(st, 4, a, &oom);
+    o->result_json = col_text(st, 5, a, &oom);
+    o->created_at = sqlite3_column_int64(st, 6);
+    return !oom;
+}
+
+static int sq_event_get_by_source(struct store_conn *bc, const char *pid, const char *source_id,
+                                  struct arena *a, struct event *out)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_EVENT_GET_SOURCE, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, source_id);
+    return sq_query_one(c, st, sq_read_event, a, out, "event get");
+}
+
 static const struct store_ops sqlite_ops = {
     .conn_open = sq_conn_open,
     .conn_free = sq_conn_free,
@@ -715,6 +1480,36 @@ static const struct store_ops sqlite_ops = {
     .customer_list = sq_customer_list,
     .idem_get = sq_idem_get,
     .idem_put = sq_idem_put,
+    .program_insert = sq_program_insert,
+    .program_update = sq_program_update,
+    .program_get = sq_program_get,
+    .program_list = sq_program_list,
+    .program_delete = sq_program_delete,
+    .program_account = sq_program_account,
+    .member_insert = sq_member_insert,
+    .member_update = sq_member_update,
+    .member_get = sq_member_get,
+    .member_get_by_customer = sq_member_get_by_customer,
+    .member_list = sq_member_list,
+    .member_list_by_customer = sq_member_list_by_customer,
+    .member_count = sq_member_count,
+    .lot_insert = sq_lot_insert,
+    .lot_update = sq_lot_update,
+    .lot_list_open = sq_lot_list_open,
+    .entry_insert = sq_entry_insert,
+    .entry_list = sq_entry_list,
+    .entry_last_seq = sq_entry_last_seq,
+    .entry_count_rule = sq_entry_count_rule,
+    .rule_insert = sq_rule_insert,
+    .rule_update = sq_rule_update,
+    .rule_get = sq_rule_get,
+    .rule_delete = sq_rule_delete,
+    .rule_list = sq_rule_list,
+    .order_insert = sq_order_insert,
+    .order_update = sq_order_update,
+    .order_get = sq_order_get,
+    .event_insert = sq_event_insert,
+    .event_get_by_source = sq_event_get_by_source,
 };
 
 int store_sqlite_open(const char *path, struct store **out)

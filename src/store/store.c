@@ -160,3 +160,172 @@ int store_idem_put(struct store_conn *c, const char *project_id, const char *key
 {
     return c->ops->idem_put(c, project_id, key, r);
 }
+
+int store_program_insert(struct store_conn *c, const char *pid, const struct program *p)
+{
+    return c->ops->program_insert(c, pid, p);
+}
+
+int store_program_update(struct store_conn *c, const char *pid, const struct program *p)
+{
+    return c->ops->program_update(c, pid, p);
+}
+
+int store_program_get(struct store_conn *c, const char *pid, const char *ref, struct arena *a,
+                      struct program *out)
+{
+    return c->ops->program_get(c, pid, ref, a, out);
+}
+
+int store_program_list(struct store_conn *c, const char *pid, const struct page *pg,
+                       struct arena *a, struct program **out, size_t *n, int64_t *total)
+{
+    return c->ops->program_list(c, pid, pg, a, out, n, total);
+}
+
+int store_program_delete(struct store_conn *c, const char *pid, const char *id)
+{
+    return c->ops->program_delete(c, pid, id);
+}
+
+int store_program_account(struct store_conn *c, const char *pid, const char *id, int64_t issued,
+                          int64_t subtracted, int64_t expired)
+{
+    return c->ops->program_account(c, pid, id, issued, subtracted, expired);
+}
+
+int store_member_insert(struct store_conn *c, const char *pid, const struct member *m)
+{
+    return c->ops->member_insert(c, pid, m);
+}
+
+int store_member_update(struct store_conn *c, const char *pid, const struct member *m)
+{
+    return c->ops->member_update(c, pid, m);
+}
+
+int store_member_get(struct store_conn *c, const char *pid, const char *ref, struct arena *a,
+                     struct member *out)
+{
+    return c->ops->member_get(c, pid, ref, a, out);
+}
+
+int store_member_get_by_customer(struct store_conn *c, const char *pid, const char *program_id,
+                                 const char *customer_id, struct arena *a, struct member *out)
+{
+    return c->ops->member_get_by_customer(c, pid, program_id, customer_id, a, out);
+}
+
+int store_member_list(struct store_conn *c, const char *pid, const char *program_id,
+                      const struct page *pg, struct arena *a, struct member **out, size_t *n,
+                      int64_t *total)
+{
+    return c->ops->member_list(c, pid, program_id, pg, a, out, n, total);
+}
+
+int store_member_list_by_customer(struct store_conn *c, const char *pid, const char *customer_id,
+                                  struct arena *a, struct member **out, size_t *n)
+{
+    return c->ops->member_list_by_customer(c, pid, customer_id, a, out, n);
+}
+
+int store_member_count(struct store_conn *c, const char *pid, const char *program_id,
+                       int64_t *count)
+{
+    return c->ops->member_count(c, pid, program_id, count);
+}
+
+int store_lot_insert(struct store_conn *c, const char *pid, const char *member_id,
+                     const struct lot *l)
+{
+    return c->ops->lot_insert(c, pid, member_id, l);
+}
+
+int store_lot_update(struct store_conn *c, const char *pid, const char *member_id,
+                     const struct lot *l)
+{
+    return c->ops->lot_update(c, pid, member_id, l);
+}
+
+int store_lot_list_open(struct store_conn *c, const char *pid, const char *member_id,
+                        struct arena *a, struct lot **out, size_t *n)
+{
+    return c->ops->lot_list_open(c, pid, member_id, a, out, n);
+}
+
+int store_entry_insert(struct store_conn *c, const char *pid, const struct entry *e)
+{
+    return c->ops->entry_insert(c, pid, e);
+}
+
+int store_entry_list(struct store_conn *c, const char *pid, const char *member_id,
+                     const struct page *pg, struct arena *a, struct entry **out, size_t *n,
+                     int64_t *total)
+{
+    return c->ops->entry_list(c, pid, member_id, pg, a, out, n, total);
+}
+
+int store_entry_last_seq(struct store_conn *c, const char *pid, const char *member_id, int64_t *seq)
+{
+    return c->ops->entry_last_seq(c, pid, member_id, seq);
+}
+
+int store_entry_count_rule(struct store_conn *c, const char *pid, const char *member_id,
+                           const char *rule_id, int64_t since, int64_t *count)
+{
+    return c->ops->entry_count_rule(c, pid, member_id, rule_id, since, count);
+}
+
+int store_rule_insert(struct store_conn *c, const char *pid, const struct earning_rule *r)
+{
+    return c->ops->rule_insert(c, pid, r);
+}
+
+int store_rule_update(struct store_conn *c, const char *pid, const struct earning_rule *r)
+{
+    return c->ops->rule_update(c, pid, r);
+}
+
+int store_rule_get(struct store_conn *c, const char *pid, const char *program_id, const char *id,
+                   struct arena *a, struct earning_rule *out)
+{
+    return c->ops->rule_get(c, pid, program_id, id, a, out);
+}
+
+int store_rule_delete(struct store_conn *c, const char *pid, const char *program_id, const char *id)
+{
+    return c->ops->rule_delete(c, pid, program_id, id);
+}
+
+int store_rule_list(struct store_conn *c, const char *pid, const char *program_id, bool active_only,
+                    struct arena *a, struct earning_rule **out, size_t *n)
+{
+    return c->ops->rule_list(c, pid, program_id, active_only, a, out, n);
+}
+
+int store_order_insert(struct store_conn *c, const char *pid, const struct order *o)
+{
+    return c->ops->order_insert(c, pid, o);
+}
+
+int store_order_update(struct store_conn *c, const char *pid, const struct order *o)
+{
+    return c->ops->order_update(c, pid, o);
+}
+
+int store_order_get(struct store_conn *c, const char *pid, const char *ref, struct arena *a,
+                    struct order *out)
+{
+    return c->ops->order_get(c, pid, ref, a, out);
+}
+
+int store_event_insert(struct store_conn *c, const char *pid, const struct event *e)
+{
+    return c->ops->event_insert(c, pid, e);
+}
+
+int store_event_get_by_source(struct store_conn *c, const char *pid, const char *source_id,
+                              struct arena *a, struct event *out)
+{
+    return c->ops->event_get_by_source(c, pid, source_id, a, out);
+}

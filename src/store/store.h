@@ -72,6 +72,98 @@ struct idem_record {
     int64_t created_at;
 };
 
+/* A loyalty program (a campaign of type LOYALTY_PROGRAM). */
+struct program {
+    char id[IDS_MAX_LEN];
+    const char *name;
+    const char *description;
+    const char *timezone;
+    const char *code_config_json; /* {"pattern", "charset", "prefix", "postfix", "length"} */
+    const char *expiration_json;  /* expiration_rules object, or NULL = never */
+    int64_t pending_days;
+    bool allow_negative;
+    int64_t start_date, expiration_date; /* 0 = none */
+    bool active;
+    const char *metadata_json;
+    int64_t issued, subtracted, expired; /* program accounts: totals over all members */
+    int64_t created_at, updated_at;
+};
+
+/* A member: one customer's card in one program, with its materialized totals. */
+struct member {
+    char id[IDS_MAX_LEN];
+    char program_id[IDS_MAX_LEN];
+    char customer_id[IDS_MAX_LEN];
+    const char *code;
+    const char *metadata_json;
+    int64_t earned, balance, pending, subtracted, expired;
+    int64_t next_due_at; /* earliest pending release or expiry among open lots, 0 = none */
+    int64_t created_at, updated_at;
+};
+
+enum lot_state { LOT_PENDING = 0, LOT_ACTIVE = 1, LOT_SPENT = 2, LOT_EXPIRED = 3 };
+
+/* A lot of points: what one credit created, and what is left of it. */
+struct lot {
+    char id[IDS_MAX_LEN];
+    int64_t amount, remaining;
+    enum lot_state state;
+    int64_t expires_at; /* 0 = never */
+    int64_t release_at; /* pending until then; 0 = none */
+    char entry_id[IDS_MAX_LEN];
+    const char *rule_id;
+    int64_t created_at;
+};
+
+/* An immutable ledger entry. */
+struct entry {
+    char id[IDS_MAX_LEN];
+    char member_id[IDS_MAX_LEN];
+    int64_t seq; /* per member, from 1 */
+    char program_id[IDS_MAX_LEN];
+    const char *type;
+    int64_t points, balance_after;
+    const char *reason, *rule_id, *order_id, *order_source_id, *event_id, *event_name;
+    const char *lots_json; /* [{"id": "lopb_…", "points": -20}, …] */
+    int64_t created_at;
+};
+
+struct earning_rule {
+    char id[IDS_MAX_LEN];
+    char program_id[IDS_MAX_LEN];
+    const char *event;
+    const char *body_json; /* the rule as accepted, canonical */
+    bool active;
+    int64_t created_at, updated_at;
+};
+
+struct order {
+    char id[IDS_MAX_LEN];
+    const char *source_id;
+    const char *customer_id;
+    const char *status;
+    int64_t amount;
+    const char *items_json, *metadata_json;
+    int64_t earned_at; /* when its PAID status was processed for loyalty, 0 = not yet */
+    int64_t created_at, updated_at;
+};
+
+struct event {
+    char id[IDS_MAX_LEN];
+    const char *name;
+    char customer_id[IDS_MAX_LEN];
+    const char *source_id;
+    const char *metadata_json;
+    const char *result_json; /* the loyalty outcome, as answered */
+    int64_t created_at;
+};
+
+/* A page request for simple lists: newest first. */
+struct page {
+    int limit; /* 1..100 */
+    int64_t offset;
+};
+
 struct store;
 struct store_conn;
 
@@ -146,6 +238,91 @@ TREU_MUST_USE int store_idem_get(struct store_conn *c, const char *project_id, c
 TREU_MUST_USE int store_idem_put(struct store_conn *c, const char *project_id, const char *key,
                                  const struct idem_record *r);
 
+/* Loyalty. Lists fill *out (arena) and *n, and *total when not NULL. Gets answer
+ * TREU_ENOTFOUND; inserts TREU_ECONFLICT on a taken unique key. */
+TREU_MUST_USE int store_program_insert(struct store_conn *c, const char *pid,
+                                       const struct program *p);
+TREU_MUST_USE int store_program_update(struct store_conn *c, const char *pid,
+                                       const struct program *p);
+/* By id, or by name when the id is not found. */
+TREU_MUST_USE int store_program_get(struct store_conn *c, const char *pid, const char *ref,
+                                    struct arena *a, struct program *out);
+TREU_MUST_USE int store_program_list(struct store_conn *c, const char *pid, const struct page *pg,
+                                     struct arena *a, struct program **out, size_t *n,
+                                     int64_t *total);
+TREU_MUST_USE int store_program_delete(struct store_conn *c, const char *pid, const char *id);
+/* Adds to the program accounts. */
+TREU_MUST_USE int store_program_account(struct store_conn *c, const char *pid, const char *id,
+                                        int64_t issued, int64_t subtracted, int64_t expired);
+
+TREU_MUST_USE int store_member_insert(struct store_conn *c, const char *pid,
+                                      const struct member *m);
+/* Writes totals, next_due_at and updated_at. */
+TREU_MUST_USE int store_member_update(struct store_conn *c, const char *pid,
+                                      const struct member *m);
+/* By member id, or by card code when the id is not found. */
+TREU_MUST_USE int store_member_get(struct store_conn *c, const char *pid, const char *ref,
+                                   struct arena *a, struct member *out);
+TREU_MUST_USE int store_member_get_by_customer(struct store_conn *c, const char *pid,
+                                               const char *program_id, const char *customer_id,
+                                               struct arena *a, struct member *out);
+TREU_MUST_USE int store_member_list(struct store_conn *c, const char *pid, const char *program_id,
+                                    const struct page *pg, struct arena *a, struct member **out,
+                                    size_t *n, int64_t *total);
+/* Every card of one customer (all programs), at most 100. */
+TREU_MUST_USE int store_member_list_by_customer(struct store_conn *c, const char *pid,
+                                                const char *customer_id, struct arena *a,
+                                                struct member **out, size_t *n);
+TREU_MUST_USE int store_member_count(struct store_conn *c, const char *pid, const char *program_id,
+                                     int64_t *count);
+
+TREU_MUST_USE int store_lot_insert(struct store_conn *c, const char *pid, const char *member_id,
+                                   const struct lot *l);
+/* Writes remaining and state. */
+TREU_MUST_USE int store_lot_update(struct store_conn *c, const char *pid, const char *member_id,
+                                   const struct lot *l);
+/* The member's lots that still hold points (pending or active with remaining > 0),
+ * soonest expiry first (never-expiring last), then oldest. At most 10,000. */
+TREU_MUST_USE int store_lot_list_open(struct store_conn *c, const char *pid, const char *member_id,
+                                      struct arena *a, struct lot **out, size_t *n);
+
+TREU_MUST_USE int store_entry_insert(struct store_conn *c, const char *pid, const struct entry *e);
+/* Newest first. */
+TREU_MUST_USE int store_entry_list(struct store_conn *c, const char *pid, const char *member_id,
+                                   const struct page *pg, struct arena *a, struct entry **out,
+                                   size_t *n, int64_t *total);
+/* The member's highest seq (0 when none). */
+TREU_MUST_USE int store_entry_last_seq(struct store_conn *c, const char *pid, const char *member_id,
+                                       int64_t *seq);
+/* How many entries of `rule_id` the member got at or after `since`. */
+TREU_MUST_USE int store_entry_count_rule(struct store_conn *c, const char *pid,
+                                         const char *member_id, const char *rule_id, int64_t since,
+                                         int64_t *count);
+
+TREU_MUST_USE int store_rule_insert(struct store_conn *c, const char *pid,
+                                    const struct earning_rule *r);
+TREU_MUST_USE int store_rule_update(struct store_conn *c, const char *pid,
+                                    const struct earning_rule *r);
+TREU_MUST_USE int store_rule_get(struct store_conn *c, const char *pid, const char *program_id,
+                                 const char *id, struct arena *a, struct earning_rule *out);
+TREU_MUST_USE int store_rule_delete(struct store_conn *c, const char *pid, const char *program_id,
+                                    const char *id);
+/* All rules of a program (at most 1,000), oldest first; only active ones when asked. */
+TREU_MUST_USE int store_rule_list(struct store_conn *c, const char *pid, const char *program_id,
+                                  bool active_only, struct arena *a, struct earning_rule **out,
+                                  size_t *n);
+
+TREU_MUST_USE int store_order_insert(struct store_conn *c, const char *pid, const struct order *o);
+TREU_MUST_USE int store_order_update(struct store_conn *c, const char *pid, const struct order *o);
+/* By id, or by source_id when the id is not found. */
+TREU_MUST_USE int store_order_get(struct store_conn *c, const char *pid, const char *ref,
+                                  struct arena *a, struct order *out);
+
+TREU_MUST_USE int store_event_insert(struct store_conn *c, const char *pid, const struct event *e);
+TREU_MUST_USE int store_event_get_by_source(struct store_conn *c, const char *pid,
+                                            const char *source_id, struct arena *a,
+                                            struct event *out);
+
 /* The backend table. Each backend fills one; the functions above dispatch through it. */
 struct store_ops {
     int (*conn_open)(struct store *s, bool writer, struct store_conn **out);
@@ -172,6 +349,57 @@ struct store_ops {
                     struct idem_record *out);
     int (*idem_put)(struct store_conn *c, const char *pid, const char *key,
                     const struct idem_record *r);
+    int (*program_insert)(struct store_conn *c, const char *pid, const struct program *p);
+    int (*program_update)(struct store_conn *c, const char *pid, const struct program *p);
+    int (*program_get)(struct store_conn *c, const char *pid, const char *ref, struct arena *a,
+                       struct program *out);
+    int (*program_list)(struct store_conn *c, const char *pid, const struct page *pg,
+                        struct arena *a, struct program **out, size_t *n, int64_t *total);
+    int (*program_delete)(struct store_conn *c, const char *pid, const char *id);
+    int (*program_account)(struct store_conn *c, const char *pid, const char *id, int64_t issued,
+                           int64_t subtracted, int64_t expired);
+    int (*member_insert)(struct store_conn *c, const char *pid, const struct member *m);
+    int (*member_update)(struct store_conn *c, const char *pid, const struct member *m);
+    int (*member_get)(struct store_conn *c, const char *pid, const char *ref, struct arena *a,
+                      struct member *out);
+    int (*member_get_by_customer)(struct store_conn *c, const char *pid, const char *program_id,
+                                  const char *customer_id, struct arena *a, struct member *out);
+    int (*member_list)(struct store_conn *c, const char *pid, const char *program_id,
+                       const struct page *pg, struct arena *a, struct member **out, size_t *n,
+                       int64_t *total);
+    int (*member_list_by_customer)(struct store_conn *c, const char *pid, const char *customer_id,
+                                   struct arena *a, struct member **out, size_t *n);
+    int (*member_count)(struct store_conn *c, const char *pid, const char *program_id,
+                        int64_t *count);
+    int (*lot_insert)(struct store_conn *c, const char *pid, const char *member_id,
+                      const struct lot *l);
+    int (*lot_update)(struct store_conn *c, const char *pid, const char *member_id,
+                      const struct lot *l);
+    int (*lot_list_open)(struct store_conn *c, const char *pid, const char *member_id,
+                         struct arena *a, struct lot **out, size_t *n);
+    int (*entry_insert)(struct store_conn *c, const char *pid, const struct entry *e);
+    int (*entry_list)(struct store_conn *c, const char *pid, const char *member_id,
+                      const struct page *pg, struct arena *a, struct entry **out, size_t *n,
+                      int64_t *total);
+    int (*entry_last_seq)(struct store_conn *c, const char *pid, const char *member_id,
+                          int64_t *seq);
+    int (*entry_count_rule)(struct store_conn *c, const char *pid, const char *member_id,
+                            const char *rule_id, int64_t since, int64_t *count);
+    int (*rule_insert)(struct store_conn *c, const char *pid, const struct earning_rule *r);
+    int (*rule_update)(struct store_conn *c, const char *pid, const struct earning_rule *r);
+    int (*rule_get)(struct store_conn *c, const char *pid, const char *program_id, const char *id,
+                    struct arena *a, struct earning_rule *out);
+    int (*rule_delete)(struct store_conn *c, const char *pid, const char *program_id,
+                       const char *id);
+    int (*rule_list)(struct store_conn *c, const char *pid, const char *program_id,
+                     bool active_only, struct arena *a, struct earning_rule **out, size_t *n);
+    int (*order_insert)(struct store_conn *c, const char *pid, const struct order *o);
+    int (*order_update)(struct store_conn *c, const char *pid, const struct order *o);
+    int (*order_get)(struct store_conn *c, const char *pid, const char *ref, struct arena *a,
+                     struct order *out);
+    int (*event_insert)(struct store_conn *c, const char *pid, const struct event *e);
+    int (*event_get_by_source)(struct store_conn *c, const char *pid, const char *source_id,
+                               struct arena *a, struct event *out);
 };
 
 /* Every backend's store and connection begin with these, so dispatch needs no casts

@@ -1,0 +1,865 @@
+/* loyalty.c - the points ledger on top of the store.
+ *
+ * A command loads the member with all its open lots once (loyalty_load), settles what is
+ * due, then credits or debits in memory and writes each change through. Keeping the
+ * open lots in memory for the whole command makes the invariants cheap to assert after
+ * every step. The single writer thread guarantees that no other command touches the
+ * member meanwhile, so check-then-debit needs no locks. */
+#include "engine/loyalty.h"
+
+#include "core/codes.h"
+#include "core/json.h"
+#include "core/rules.h"
+#include "core/tz.h"
+#include "engine/customers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- members in memory ---- */
+
+static int lot_cmp(const void *pa, const void *pb)
+{
+    const struct lot *a = pa, *b = pb;
+    bool an = a->expires_at == 0, bn = b->expires_at == 0;
+    if (an != bn)
+        return an ? 1 : -1;
+    if (a->expires_at != b->expires_at)
+        return a->expires_at < b->expires_at ? -1 : 1;
+    if (a->created_at != b->created_at)
+        return a->created_at < b->created_at ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+/* The ledger's invariants for one member; a breach means corruption, so it aborts. */
+static void member_assert(const struct member_state *ms)
+{
+    int64_t active = 0, pending = 0;
+    for (size_t i = 0; i < ms->nlots; i++) {
+        const struct lot *l = &ms->lots[i];
+        ASSERT(l->remaining >= 0 && l->remaining <= l->amount);
+        if (l->state == LOT_ACTIVE)
+            active += l->remaining;
+        else if (l->state == LOT_PENDING)
+            pending += l->remaining;
+    }
+    const struct member *m = &ms->m;
+    ASSERT(active == (m->balance > 0 ? m->balance : 0));
+    ASSERT(pending == m->pending);
+    ASSERT(m->earned == m->balance + m->pending + m->subtracted + m->expired);
+}
+
+/* Drops lots that hold nothing any more, keeps the rest in consumption order. */
+static void member_compact(struct member_state *ms)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < ms->nlots; i++) {
+        struct lot *l = &ms->lots[i];
+        if ((l->state == LOT_ACTIVE || l->state == LOT_PENDING) && l->remaining > 0)
+            ms->lots[o++] = *l;
+    }
+    ms->nlots = o;
+    qsort(ms->lots, ms->nlots, sizeof *ms->lots, lot_cmp);
+}
+
+static int64_t member_next_due(const struct member_state *ms)
+{
+    int64_t due = 0;
+    for (size_t i = 0; i < ms->nlots; i++) {
+        const struct lot *l = &ms->lots[i];
+        int64_t t = l->state == LOT_PENDING ? l->release_at : l->expires_at;
+        if (t && (!due || t < due))
+            due = t;
+    }
+    return due;
+}
+
+static int member_write(const struct loyalty_ctx *lc, struct member_state *ms)
+{
+    member_compact(ms);
+    member_assert(ms);
+    ms->m.next_due_at = member_next_due(ms);
+    ms->m.updated_at = lc->tx->now_us;
+    return store_member_update(lc->tx->conn, lc->pid, &ms->m);
+}
+
+/* Appends room for one more lot (the array lives in the command's arena). */
+static struct lot *member_add_lot(const struct loyalty_ctx *lc, struct member_state *ms)
+{
+    struct lot *more = arena_alloc(lc->a, (ms->nlots + 1) * sizeof *more);
+    if (!more)
+        return NULL;
+    if (ms->nlots)
+        memcpy(more, ms->lots, ms->nlots * sizeof *more);
+    ms->lots = more;
+    struct lot *l = &ms->lots[ms->nlots++];
+    memset(l, 0, sizeof *l);
+    return l;
+}
+
+/* ---- entries ---- */
+
+struct lot_takes {
+    struct buf b;
+    struct jw w;
+};
+
+static void takes_init(struct lot_takes *t)
+{
+    buf_init(&t->b, 256 * 1024);
+    jw_init(&t->w, &t->b);
+    jw_arr_open(&t->w);
+}
+
+static void takes_add(struct lot_takes *t, const char *lot_id, int64_t points)
+{
+    jw_obj_open(&t->w);
+    jw_kv_str(&t->w, "id", lot_id);
+    jw_kv_int(&t->w, "points", points);
+    jw_obj_close(&t->w);
+}
+
+/* Finishes the takes list into the arena. */
+static const char *takes_done(const struct loyalty_ctx *lc, struct lot_takes *t)
+{
+    jw_arr_close(&t->w);
+    const char *s = t->b.err ? NULL : arena_strndup(lc->a, t->b.ptr, t->b.len);
+    buf_cleanup(&t->b);
+    return s;
+}
+
+static int entry_write(const struct loyalty_ctx *lc, struct member_state *ms, const char *type,
+                       int64_t points, const struct entry *tmpl, const char *lots_json,
+                       int64_t at, struct entry *out)
+{
+    struct entry e;
+    if (tmpl)
+        e = *tmpl;
+    else
+        memset(&e, 0, sizeof e);
+    ids_make(lc->tx->rng, "vtx_", e.id);
+    memcpy(e.member_id, ms->m.id, sizeof e.member_id);
+    memcpy(e.program_id, ms->m.program_id, sizeof e.program_id);
+    e.seq = ++ms->seq;
+    e.type = type;
+    e.points = points;
+    e.balance_after = ms->m.balance;
+    e.lots_json = lots_json;
+    e.created_at = at;
+    if (out)
+        *out = e;
+    return store_entry_insert(lc->tx->conn, lc->pid, &e);
+}
+
+/* A credit while the balance is negative (an allowed debt) first pays the debt. */
+static void lot_pay_debt(struct member_state *ms, struct lot *l, int64_t balance_before)
+{
+    if (balance_before >= 0)
+        return;
+    int64_t pay = -balance_before < l->remaining ? -balance_before : l->remaining;
+    l->remaining -= pay;
+    if (l->remaining == 0)
+        l->state = LOT_SPENT;
+    (void)ms;
+}
+
+/* ---- settling what is due ---- */
+
+static int settle_release(const struct loyalty_ctx *lc, struct member_state *ms, struct lot *l)
+{
+    int64_t before = ms->m.balance;
+    int64_t pts = l->remaining;
+    l->state = LOT_ACTIVE;
+    ms->m.pending -= pts;
+    ms->m.balance += pts;
+    lot_pay_debt(ms, l, before);
+    int rc = store_lot_update(lc->tx->conn, lc->pid, ms->m.id, l);
+    if (rc == 0) {
+        struct lot_takes t;
+        takes_init(&t);
+        takes_add(&t, l->id, pts);
+        const char *lots = takes_done(lc, &t);
+        struct entry tmpl = {.reason = "pending period over", .rule_id = l->rule_id};
+        rc = lots ? entry_write(lc, ms, "POINTS_PENDING_ACTIVATION", pts, &tmpl, lots,
+                                l->release_at, NULL)
+                  : TREU_ENOMEM;
+    }
+    return rc;
+}
+
+static int settle_expire(const struct loyalty_ctx *lc, const struct program *p,
+                         struct member_state *ms, struct lot *l)
+{
+    int64_t pts = l->remaining;
+    l->state = LOT_EXPIRED;
+    l->remaining = 0;
+    ms->m.balance -= pts;
+    ms->m.expired += pts;
+    int rc = store_lot_update(lc->tx->conn, lc->pid, ms->m.id, l);
+    if (rc == 0)
+        rc = store_program_account(lc->tx->conn, lc->pid, p->id, 0, 0, pts);
+    if (rc == 0) {
+        struct lot_takes t;
+        takes_init(&t);
+        takes_add(&t, l->id, -pts);
+        const char *lots = takes_done(lc, &t);
+        struct entry tmpl = {.reason = "points expired"};
+        rc = lots ? entry_write(lc, ms, "POINTS_EXPIRATION", -pts, &tmpl, lots, l->expires_at,
+                                NULL)
+                  : TREU_ENOMEM;
+    }
+    return rc;
+}
+
+/* Applies every release and expiry due at now, releases first. */
+static int member_settle(const struct loyalty_ctx *lc, const struct program *p,
+                         struct member_state *ms)
+{
+    int64_t now = lc->tx->now_us;
+    if (!ms->m.next_due_at || ms->m.next_due_at > now)
+        return 0;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < ms->nlots; i++) {
+        struct lot *l = &ms->lots[i];
+        if (l->state == LOT_PENDING && l->release_at && l->release_at <= now)
+            rc = settle_release(lc, ms, l);
+    }
+    for (size_t i = 0; rc == 0 && i < ms->nlots; i++) {
+        struct lot *l = &ms->lots[i];
+        if (l->state == LOT_ACTIVE && l->expires_at && l->expires_at <= now && l->remaining > 0)
+            rc = settle_expire(lc, p, ms, l);
+    }
+    return rc == 0 ? member_write(lc, ms) : rc;
+}
+
+static int member_open(const struct loyalty_ctx *lc, struct member_state *ms)
+{
+    int rc = store_lot_list_open(lc->tx->conn, lc->pid, ms->m.id, lc->a, &ms->lots, &ms->nlots);
+    if (rc == 0)
+        rc = store_entry_last_seq(lc->tx->conn, lc->pid, ms->m.id, &ms->seq);
+    if (rc == 0)
+        member_assert(ms);
+    return rc;
+}
+
+int loyalty_load(const struct loyalty_ctx *lc, const char *member_ref, struct member_state *ms)
+{
+    memset(ms, 0, sizeof *ms);
+    int rc = store_member_get(lc->tx->conn, lc->pid, member_ref, lc->a, &ms->m);
+    if (rc == 0)
+        rc = member_open(lc, ms);
+    if (rc < 0)
+        return rc;
+    struct program p;
+    rc = store_program_get(lc->tx->conn, lc->pid, ms->m.program_id, lc->a, &p);
+    return rc == 0 ? member_settle(lc, &p, ms) : rc;
+}
+
+/* ---- expiry policy ---- */
+
+int loyalty_expiry_at(struct zones *zs, const struct program *p, int64_t earned_at,
+                      int64_t *expires_at)
+{
+    *expires_at = 0;
+    if (!p->expiration_json)
+        return 0;
+    cJSON *j = cJSON_Parse(p->expiration_json);
+    if (!j)
+        return TREU_EINVAL;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "period_type");
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(j, "period_value");
+    const cJSON *round = cJSON_GetObjectItemCaseSensitive(j, "rounding_type");
+    static const struct {
+        const char *name;
+        enum tz_round r;
+    } rounds[] = {{"END_OF_MONTH", TZ_ROUND_END_OF_MONTH},
+                  {"END_OF_QUARTER", TZ_ROUND_END_OF_QUARTER},
+                  {"END_OF_HALF_YEAR", TZ_ROUND_END_OF_HALF_YEAR},
+                  {"END_OF_YEAR", TZ_ROUND_END_OF_YEAR}};
+    enum tz_round r = TZ_ROUND_NONE;
+    for (size_t i = 0; cJSON_IsString(round) && i < TREU_ARRAY_LEN(rounds); i++) {
+        if (strcmp(round->valuestring, rounds[i].name) == 0)
+            r = rounds[i].r;
+    }
+    int n = cJSON_IsNumber(value) ? value->valueint : 0;
+    bool months = cJSON_IsString(type) && strcmp(type->valuestring, "MONTH") == 0;
+    const struct tz *z = NULL;
+    int rc = zones_get(zs, p->timezone, &z);
+    if (rc == 0)
+        *expires_at = tz_add_and_round(z, earned_at, months ? 0 : n, months ? n : 0, r);
+    cJSON_Delete(j);
+    return rc;
+}
+
+/* ---- credits and debits ---- */
+
+int loyalty_credit(const struct loyalty_ctx *lc, const struct program *program,
+                   struct member_state *ms, int64_t points, int64_t pending_days,
+                   const char *type, const struct entry *tmpl, struct loyalty_move *out)
+{
+    ASSERT(points > 0 && points <= LOYALTY_POINTS_MAX);
+    int64_t now = lc->tx->now_us;
+    struct lot *l = member_add_lot(lc, ms);
+    if (!l)
+        return TREU_ENOMEM;
+    ids_make(lc->tx->rng, "lopb_", l->id);
+    l->amount = l->remaining = points;
+    l->created_at = now;
+    l->rule_id = tmpl ? tmpl->rule_id : NULL;
+    l->release_at = pending_days > 0 ? now + pending_days * TSTIME_US_PER_DAY : 0;
+    l->state = l->release_at ? LOT_PENDING : LOT_ACTIVE;
+    int rc = loyalty_expiry_at(lc->zones, program, now, &l->expires_at);
+    if (rc < 0)
+        return rc;
+    int64_t before = ms->m.balance;
+    ms->m.earned += points;
+    if (l->state == LOT_PENDING) {
+        ms->m.pending += points;
+    } else {
+        ms->m.balance += points;
+        lot_pay_debt(ms, l, before);
+    }
+    struct lot_takes t;
+    takes_init(&t);
+    takes_add(&t, l->id, points);
+    const char *lots = takes_done(lc, &t);
+    if (!lots)
+        return TREU_ENOMEM;
+    struct entry e;
+    rc = entry_write(lc, ms, type, points, tmpl, lots, now, &e);
+    memcpy(l->entry_id, e.id, sizeof l->entry_id);
+    if (rc == 0)
+        rc = store_lot_insert(lc->tx->conn, lc->pid, ms->m.id, l);
+    if (rc == 0)
+        rc = store_program_account(lc->tx->conn, lc->pid, program->id, points, 0, 0);
+    if (rc == 0)
+        rc = member_write(lc, ms);
+    if (rc == 0 && out)
+        out->e = e;
+    return rc;
+}
+
+int loyalty_debit(const struct loyalty_ctx *lc, const struct program *program,
+                  struct member_state *ms, int64_t points, const char *type,
+                  const struct entry *tmpl, struct loyalty_move *out, enum loyalty_result *res)
+{
+    ASSERT(points > 0 && points <= LOYALTY_POINTS_MAX);
+    *res = LOYALTY_OK;
+    int64_t available = ms->m.balance > 0 ? ms->m.balance : 0;
+    if (available < points && !program->allow_negative) {
+        *res = LOYALTY_INSUFFICIENT;
+        return 0;
+    }
+    struct lot_takes t;
+    takes_init(&t);
+    int64_t left = points;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && left > 0 && i < ms->nlots; i++) {
+        struct lot *l = &ms->lots[i];
+        if (l->state != LOT_ACTIVE || l->remaining == 0)
+            continue;
+        int64_t take = l->remaining < left ? l->remaining : left;
+        l->remaining -= take;
+        if (l->remaining == 0)
+            l->state = LOT_SPENT;
+        left -= take;
+        takes_add(&t, l->id, -take);
+        rc = store_lot_update(lc->tx->conn, lc->pid, ms->m.id, l);
+    }
+    const char *lots = takes_done(lc, &t);
+    if (rc < 0)
+        return rc;
+    if (!lots)
+        return TREU_ENOMEM;
+    ms->m.balance -= points; /* may go below zero only when the program allows it */
+    ms->m.subtracted += points;
+    struct entry e;
+    rc = entry_write(lc, ms, type, -points, tmpl, lots, lc->tx->now_us, &e);
+    if (rc == 0)
+        rc = store_program_account(lc->tx->conn, lc->pid, program->id, 0, points, 0);
+    if (rc == 0)
+        rc = member_write(lc, ms);
+    if (rc == 0 && out)
+        out->e = e;
+    return rc;
+}
+
+/* ---- enrolment ---- */
+
+static int member_new_code(const struct loyalty_ctx *lc, const struct program *p, char *out)
+{
+    cJSON *j = cJSON_Parse(p->code_config_json ? p->code_config_json : "{}");
+    if (!j)
+        return TREU_EINVAL;
+    const cJSON *pat = cJSON_GetObjectItemCaseSensitive(j, "pattern");
+    const cJSON *cs = cJSON_GetObjectItemCaseSensitive(j, "charset");
+    const cJSON *pre = cJSON_GetObjectItemCaseSensitive(j, "prefix");
+    const cJSON *post = cJSON_GetObjectItemCaseSensitive(j, "postfix");
+    const cJSON *len = cJSON_GetObjectItemCaseSensitive(j, "length");
+    struct code_config cc = {
+        .pattern = cJSON_IsString(pat) ? pat->valuestring : NULL,
+        .charset = cJSON_IsString(cs) ? cs->valuestring : NULL,
+        .prefix = cJSON_IsString(pre) ? pre->valuestring : NULL,
+        .postfix = cJSON_IsString(post) ? post->valuestring : NULL,
+        .length = cJSON_IsNumber(len) ? len->valueint : 8,
+    };
+    char why[128];
+    int rc = codes_config_valid(&cc, why, sizeof why) ? 0 : TREU_EINVAL;
+    if (rc == 0)
+        codes_generate(&cc, lc->tx->rng, out);
+    cJSON_Delete(j);
+    return rc;
+}
+
+int loyalty_enroll(const struct loyalty_ctx *lc, const struct program *program,
+                   const char *customer_id, struct member_state *ms, bool *created,
+                   enum loyalty_result *res)
+{
+    memset(ms, 0, sizeof *ms);
+    *created = false;
+    *res = LOYALTY_OK;
+    int rc = store_member_get_by_customer(lc->tx->conn, lc->pid, program->id, customer_id, lc->a,
+                                          &ms->m);
+    if (rc == 0) {
+        rc = member_open(lc, ms);
+        return rc == 0 ? member_settle(lc, program, ms) : rc;
+    }
+    if (rc != TREU_ENOTFOUND)
+        return rc;
+    struct member *m = &ms->m;
+    ids_make(lc->tx->rng, "v_", m->id);
+    memcpy(m->program_id, program->id, sizeof m->program_id);
+    snprintf(m->customer_id, sizeof m->customer_id, "%s", customer_id);
+    m->created_at = m->updated_at = lc->tx->now_us;
+    char *code = arena_alloc(lc->a, CODES_LEN_MAX + 1);
+    if (!code)
+        return TREU_ENOMEM;
+    m->code = code;
+    rc = TREU_ECONFLICT;
+    for (int i = 0; rc == TREU_ECONFLICT && i < LOYALTY_CODE_TRIES; i++) {
+        rc = member_new_code(lc, program, code);
+        if (rc == 0)
+            rc = store_member_insert(lc->tx->conn, lc->pid, m);
+    }
+    if (rc == TREU_ECONFLICT) {
+        *res = LOYALTY_CODE_EXHAUSTED;
+        return 0;
+    }
+    if (rc < 0)
+        return rc;
+    *created = true;
+    struct customer cu;
+    rc = store_customer_get(lc->tx->conn, lc->pid, customer_id, lc->a, &cu);
+    if (rc < 0)
+        return rc;
+    struct trigger t = {.kind = TRIGGER_ENROLLED, .customer = &cu};
+    struct earn_result *er = arena_zalloc(lc->a, sizeof *er);
+    return er ? loyalty_earn(lc, &t, program, ms, er) : TREU_ENOMEM;
+}
+
+/* ---- earning rules ---- */
+
+/* What the condition language can read while a rule is evaluated. */
+struct earn_input {
+    const struct trigger *t;
+    const struct member_state *ms;
+    const cJSON *customer_metadata;
+    const cJSON *order_metadata;
+    struct tz_civil local;
+};
+
+static void value_from_json(const cJSON *j, struct rule_value *out)
+{
+    out->type = RV_NULL;
+    if (cJSON_IsString(j)) {
+        out->type = RV_STR;
+        out->s = slice_from(j->valuestring);
+    } else if (cJSON_IsBool(j)) {
+        out->type = RV_BOOL;
+        out->i = cJSON_IsTrue(j);
+    } else if (cJSON_IsNumber(j)) {
+        double d = j->valuedouble;
+        if (d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == (double)(int64_t)d) {
+            out->type = RV_INT;
+            out->i = (int64_t)d;
+        } else {
+            out->type = RV_NUM;
+            out->d = d;
+        }
+    }
+}
+
+static void value_str(const char *s, struct rule_value *out)
+{
+    out->type = s ? RV_STR : RV_NULL;
+    out->s = slice_from(s);
+}
+
+static void value_int(int64_t v, struct rule_value *out)
+{
+    out->type = RV_INT;
+    out->i = v;
+}
+
+static bool field_is(struct slice f, const char *name)
+{
+    return slice_eq_str(f, name);
+}
+
+/* "prefix.rest": the rest when f starts with prefix. */
+static bool field_under(struct slice f, const char *prefix, char *rest, size_t size)
+{
+    size_t pl = strlen(prefix);
+    if (f.len <= pl || memcmp(f.ptr, prefix, pl) != 0 || f.len - pl >= size)
+        return false;
+    memcpy(rest, f.ptr + pl, f.len - pl);
+    rest[f.len - pl] = '\0';
+    return true;
+}
+
+static int earn_get(void *ctx, struct slice f, struct rule_value *out)
+{
+    const struct earn_input *in = ctx;
+    const struct customer *c = in->t->customer;
+    char key[RULES_FIELD_BYTES_MAX + 1];
+    out->type = RV_NULL;
+    if (field_is(f, "customer.id"))
+        value_str(c ? c->id : NULL, out);
+    else if (field_is(f, "customer.source_id"))
+        value_str(c ? c->source_id : NULL, out);
+    else if (field_is(f, "customer.name"))
+        value_str(c ? c->name : NULL, out);
+    else if (field_is(f, "customer.email"))
+        value_str(c ? c->email : NULL, out);
+    else if (field_is(f, "customer.birthdate"))
+        value_str(c ? c->birthdate : NULL, out);
+    else if (field_is(f, "customer.timezone"))
+        value_str(c ? c->timezone : NULL, out);
+    else if (field_under(f, "customer.metadata.", key, sizeof key))
+        value_from_json(cJSON_GetObjectItemCaseSensitive(in->customer_metadata, key), out);
+    else if (field_is(f, "order.amount") && in->t->order)
+        value_int(in->t->order->amount, out);
+    else if (field_is(f, "order.status") && in->t->order)
+        value_str(in->t->order->status, out);
+    else if (field_under(f, "order.metadata.", key, sizeof key))
+        value_from_json(cJSON_GetObjectItemCaseSensitive(in->order_metadata, key), out);
+    else if (field_is(f, "event.name"))
+        value_str(in->t->event_name, out);
+    else if (field_under(f, "event.metadata.", key, sizeof key))
+        value_from_json(cJSON_GetObjectItemCaseSensitive(in->t->event_metadata, key), out);
+    else if (field_is(f, "member.balance"))
+        value_int(in->ms->m.balance, out);
+    else if (field_is(f, "member.points"))
+        value_int(in->ms->m.earned, out);
+    else if (field_is(f, "time.weekday"))
+        value_int(in->local.weekday, out);
+    else if (field_is(f, "time.hour"))
+        value_int(in->local.hour, out);
+    return 0;
+}
+
+static int64_t json_int(const cJSON *o, const char *k, int64_t dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+}
+
+static int64_t json_time(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    int64_t us = 0;
+    if (cJSON_IsString(v) && tstime_parse_iso(v->valuestring, strlen(v->valuestring), &us) < 0)
+        us = 0;
+    return us;
+}
+
+/* Minutes since local midnight of "HH:MM", or -1. */
+static int hhmm(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    const char *s = cJSON_IsString(v) ? v->valuestring : "";
+    if (strlen(s) != 5 || s[2] != ':')
+        return -1;
+    return ((s[0] - '0') * 10 + (s[1] - '0')) * 60 + (s[3] - '0') * 10 + (s[4] - '0');
+}
+
+/* Start date, end date, weekdays and daily hours, in the program's zone. */
+static bool rule_in_window(const cJSON *body, int64_t now, const struct tz_civil *local)
+{
+    int64_t start = json_time(body, "start_date"), end = json_time(body, "expiration_date");
+    if ((start && now < start) || (end && now >= end))
+        return false;
+    const cJSON *days = cJSON_GetObjectItemCaseSensitive(body, "validity_day_of_week");
+    if (cJSON_IsArray(days)) {
+        int today = (int)(local->weekday % 7); /* Voucherify: 0 = Sunday */
+        bool hit = false;
+        for (const cJSON *d = days->child; d; d = d->next)
+            hit |= cJSON_IsNumber(d) && d->valueint == today;
+        if (!hit)
+            return false;
+    }
+    const cJSON *hours = cJSON_GetObjectItemCaseSensitive(body, "validity_hours");
+    if (cJSON_IsObject(hours)) {
+        int from = hhmm(hours, "start_time"), to = hhmm(hours, "end_time");
+        int m = (int)(local->hour * 60 + local->minute);
+        bool in = from <= to ? (m >= from && m < to) : (m >= from || m < to);
+        if (from >= 0 && to >= 0 && !in)
+            return false;
+    }
+    return true;
+}
+
+/* Points a rule awards for this trigger (0 = nothing). */
+static int64_t rule_points(const cJSON *body, const struct trigger *t)
+{
+    const cJSON *loy = cJSON_GetObjectItemCaseSensitive(body, "loyalty");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(loy, "type");
+    if (!cJSON_IsString(type))
+        return 0;
+    if (strcmp(type->valuestring, "FIXED") == 0)
+        return json_int(loy, "points", 0);
+    const cJSON *calc = cJSON_GetObjectItemCaseSensitive(loy, "calculation_type");
+    const char *ct = cJSON_IsString(calc) ? calc->valuestring : "";
+    if (strcmp(ct, "ORDER_AMOUNT") == 0 && t->order) {
+        const cJSON *amt = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(loy, "order"), "amount");
+        int64_t every = json_int(amt, "every", 0), pts = json_int(amt, "points", 0);
+        if (every <= 0 || t->order->amount <= 0)
+            return 0;
+        int64_t units = t->order->amount / every, out;
+        return __builtin_mul_overflow(units, pts, &out) ? LOYALTY_POINTS_MAX : out;
+    }
+    if (strcmp(ct, "CUSTOM_EVENT_METADATA") == 0 && t->event_metadata) {
+        const cJSON *md = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(loy, "custom_event"), "metadata");
+        const cJSON *prop = cJSON_GetObjectItemCaseSensitive(md, "property");
+        const cJSON *v = cJSON_IsString(prop)
+                             ? cJSON_GetObjectItemCaseSensitive(t->event_metadata, prop->valuestring)
+                             : NULL;
+        int64_t every = json_int(md, "every", 0), pts = json_int(md, "points", 0);
+        if (!cJSON_IsNumber(v) || every <= 0)
+            return 0;
+        double over = v->valuedouble - (double)json_int(md, "above", 0);
+        if (!(over > 0) || over > 1e15)
+            return 0;
+        int64_t units = (int64_t)over / every, out;
+        return __builtin_mul_overflow(units, pts, &out) ? LOYALTY_POINTS_MAX : out;
+    }
+    return 0;
+}
+
+/* The start of the current DAY/WEEK/MONTH in the zone, for per-member limits. */
+static int64_t period_start(const struct tz *z, int64_t now, const char *period)
+{
+    struct tz_civil c;
+    tz_to_civil(z, now, &c);
+    int64_t y = c.year;
+    unsigned m = c.month, d = c.day;
+    if (strcmp(period, "WEEK") == 0) {
+        int64_t days = tstime_days_from_civil(c.year, c.month, c.day) - (c.weekday - 1);
+        tstime_civil_from_days(days, &y, &m, &d);
+    } else if (strcmp(period, "MONTH") == 0) {
+        d = 1;
+    }
+    struct tz_civil s = {.year = y, .month = m, .day = d};
+    return tz_from_civil(z, &s);
+}
+
+static int rule_under_limit(const struct loyalty_ctx *lc, const struct earning_rule *r,
+                            const cJSON *body, const struct member_state *ms,
+                            const struct tz *z, bool *ok)
+{
+    *ok = true;
+    const cJSON *pm = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(body, "limits"), "per_member");
+    const cJSON *period = cJSON_GetObjectItemCaseSensitive(pm, "period");
+    int64_t max = json_int(pm, "count", 0);
+    if (!cJSON_IsString(period) || max <= 0)
+        return 0;
+    int64_t since = period_start(z, lc->tx->now_us, period->valuestring), n = 0;
+    int rc = store_entry_count_rule(lc->tx->conn, lc->pid, ms->m.id, r->id, since, &n);
+    *ok = n < max;
+    return rc;
+}
+
+static int rule_conditions_hold(const struct loyalty_ctx *lc, const cJSON *body,
+                                struct earn_input *in, bool *ok)
+{
+    *ok = true;
+    const cJSON *cond = cJSON_GetObjectItemCaseSensitive(body, "conditions");
+    if (!cJSON_IsObject(cond))
+        return 0;
+    struct ruleset *rs;
+    struct rule_error err;
+    int rc = rules_compile(cond, lc->a, &rs, &err);
+    if (rc == TREU_EINVAL) {
+        *ok = false; /* stored rules were validated when saved; a rule that no longer
+                        compiles awards nothing rather than failing the whole command */
+        return 0;
+    }
+    if (rc < 0)
+        return rc;
+    struct rule_input ri = {earn_get, in};
+    return rules_eval(rs, &ri, ok);
+}
+
+static const char *trigger_event(const struct trigger *t)
+{
+    switch (t->kind) {
+    case TRIGGER_ORDER_PAID: return "order.paid";
+    case TRIGGER_ENROLLED: return "customer.created";
+    case TRIGGER_EVENT: return t->event_name;
+    }
+    return "";
+}
+
+/* Evaluates one rule for one member and credits what it awards. */
+static int earn_rule(const struct loyalty_ctx *lc, const struct program *p,
+                     struct member_state *ms, const struct earning_rule *r,
+                     struct earn_input *in, const struct tz *z, struct earn_result *out)
+{
+    cJSON *body = cJSON_Parse(r->body_json);
+    if (!body)
+        return TREU_EINVAL;
+    int rc = 0;
+    bool ok = rule_in_window(body, lc->tx->now_us, &in->local);
+    if (ok)
+        rc = rule_under_limit(lc, r, body, ms, z, &ok);
+    if (rc == 0 && ok)
+        rc = rule_conditions_hold(lc, body, in, &ok);
+    int64_t points = rc == 0 && ok ? rule_points(body, in->t) : 0;
+    if (points > LOYALTY_POINTS_MAX)
+        points = LOYALTY_POINTS_MAX;
+    if (points > 0 && out->n < LOYALTY_ENTRIES_PER_TRIGGER_MAX) {
+        const cJSON *pp = cJSON_GetObjectItemCaseSensitive(body, "pending_points");
+        int64_t pending = cJSON_IsObject(pp) ? json_int(pp, "period_days", 0) : p->pending_days;
+        struct entry tmpl = {.rule_id = r->id, .reason = "earning rule"};
+        if (in->t->order) {
+            tmpl.order_id = in->t->order->id;
+            tmpl.order_source_id = in->t->order->source_id;
+        }
+        tmpl.event_id = in->t->event_id;
+        tmpl.event_name = in->t->kind == TRIGGER_EVENT ? in->t->event_name : NULL;
+        struct loyalty_move mv;
+        rc = loyalty_credit(lc, p, ms, points, pending, "POINTS_ACCRUAL", &tmpl, &mv);
+        if (rc == 0) {
+            out->entries[out->n++] = mv.e;
+            out->points += points;
+        }
+    }
+    cJSON_Delete(body);
+    return rc;
+}
+
+static int earn_program(const struct loyalty_ctx *lc, const struct trigger *t,
+                        const struct program *p, struct member_state *ms,
+                        struct earn_result *out)
+{
+    int64_t now = lc->tx->now_us;
+    if (!p->active || (p->start_date && now < p->start_date) ||
+        (p->expiration_date && now >= p->expiration_date))
+        return 0;
+    struct earning_rule *rules;
+    size_t n;
+    int rc = store_rule_list(lc->tx->conn, lc->pid, p->id, true, lc->a, &rules, &n);
+    const struct tz *z = NULL;
+    if (rc == 0)
+        rc = zones_get(lc->zones, p->timezone, &z);
+    if (rc < 0)
+        return rc;
+    cJSON *cmd = t->customer && t->customer->metadata_json
+                     ? cJSON_Parse(t->customer->metadata_json)
+                     : NULL;
+    cJSON *omd = t->order && t->order->metadata_json ? cJSON_Parse(t->order->metadata_json)
+                                                     : NULL;
+    struct earn_input in = {.t = t, .ms = ms, .customer_metadata = cmd, .order_metadata = omd};
+    tz_to_civil(z, now, &in.local);
+    const char *ev = trigger_event(t);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (strcmp(rules[i].event, ev) == 0)
+            rc = earn_rule(lc, p, ms, &rules[i], &in, z, out);
+    }
+    cJSON_Delete(cmd);
+    cJSON_Delete(omd);
+    return rc;
+}
+
+int loyalty_earn(const struct loyalty_ctx *lc, const struct trigger *t,
+                 const struct program *only_program, struct member_state *only_ms,
+                 struct earn_result *out)
+{
+    if (only_program)
+        return earn_program(lc, t, only_program, only_ms, out);
+    struct member *cards;
+    size_t n;
+    int rc = store_member_list_by_customer(lc->tx->conn, lc->pid, t->customer->id, lc->a, &cards,
+                                           &n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct program p;
+        struct member_state ms = {.m = cards[i]};
+        rc = store_program_get(lc->tx->conn, lc->pid, cards[i].program_id, lc->a, &p);
+        if (rc == 0)
+            rc = member_open(lc, &ms);
+        if (rc == 0)
+            rc = member_settle(lc, &p, &ms);
+        if (rc == 0)
+            rc = earn_program(lc, t, &p, &ms, out);
+    }
+    return rc;
+}
+
+/* ---- the read-side view ---- */
+
+int loyalty_view(struct store_conn *c, const char *pid, const struct member *m, int64_t now,
+                 struct arena *a, struct member_view *v, struct lot **lots, size_t *nlots)
+{
+    memset(v, 0, sizeof *v);
+    v->earned = m->earned;
+    v->balance = m->balance;
+    v->pending = m->pending;
+    v->subtracted = m->subtracted;
+    v->expired = m->expired;
+    int rc = store_lot_list_open(c, pid, m->id, a, lots, nlots);
+    if (rc < 0)
+        return rc;
+    /* Apply in memory what the next write would settle: releases, then expiries. */
+    for (size_t i = 0; i < *nlots; i++) {
+        struct lot *l = &(*lots)[i];
+        if (l->state == LOT_PENDING && l->release_at && l->release_at <= now) {
+            int64_t before = v->balance;
+            l->state = LOT_ACTIVE;
+            v->pending -= l->remaining;
+            v->balance += l->remaining;
+            if (before < 0) {
+                int64_t pay = -before < l->remaining ? -before : l->remaining;
+                l->remaining -= pay;
+            }
+        }
+    }
+    for (size_t i = 0; i < *nlots; i++) {
+        struct lot *l = &(*lots)[i];
+        if (l->state == LOT_ACTIVE && l->expires_at && l->expires_at <= now && l->remaining) {
+            v->balance -= l->remaining;
+            v->expired += l->remaining;
+            l->remaining = 0;
+            l->state = LOT_EXPIRED;
+        }
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < *nlots; i++) {
+        struct lot *l = &(*lots)[i];
+        if (l->remaining == 0)
+            continue;
+        (*lots)[o++] = *l;
+        if (l->expires_at && l->state == LOT_ACTIVE) {
+            if (!v->next_expiry_at || l->expires_at < v->next_expiry_at) {
+                v->next_expiry_at = l->expires_at;
+                v->next_expiry_points = 0;
+            }
+            if (l->expires_at == v->next_expiry_at)
+                v->next_expiry_points += l->remaining;
+        }
+    }
+    *nlots = o;
+    return 0;
+}

@@ -1,0 +1,119 @@
+/* loyalty.h - members and the points ledger: enrolment, credits, debits, pending release
+ * and expiry, and earning-rule evaluation. Runs on the writer thread inside a command's
+ * savepoint; reads use member_view on any thread.
+ *
+ * The ledger (DESIGN.md "The ledger"): every credit creates a lot; debits consume active
+ * lots soonest-expiry first and record which lots they drew from; every movement is an
+ * immutable entry with a type, a reason and what caused it; the program's accounts
+ * (issued, subtracted, expired) move with every entry. Invariants, asserted after every
+ * change: balance = Σ remaining of active lots (less any allowed debt), pending = Σ
+ * remaining of pending lots, earned = balance + pending + subtracted + expired, and the
+ * program's issued − subtracted − expired = Σ members' balance + pending.
+ *
+ * Errors: negative TREU_E* for storage trouble; business outcomes in enum loyalty_result. */
+#ifndef TREU_LOYALTY_H
+#define TREU_LOYALTY_H
+
+#include "engine/writer.h"
+#include "engine/zones.h"
+
+#include <cjson/cJSON.h>
+
+#define LOYALTY_POINTS_MAX INT64_C(1000000000000) /* one movement; totals stay far from overflow */
+#define LOYALTY_REASON_BYTES_MAX 255
+#define LOYALTY_ENTRIES_PER_TRIGGER_MAX 64 /* entries one order or event may produce */
+#define LOYALTY_CODE_TRIES 16              /* card-code collisions tolerated before giving up */
+
+enum loyalty_result {
+    LOYALTY_OK,
+    LOYALTY_INSUFFICIENT, /* not enough active points; nothing was written */
+    LOYALTY_CODE_EXHAUSTED, /* no free card code after LOYALTY_CODE_TRIES */
+};
+
+/* A member with its open lots, settled to the command's instant. */
+struct member_state {
+    struct member m;
+    struct lot *lots; /* open lots, soonest expiry first */
+    size_t nlots;
+    int64_t seq;      /* last entry seq */
+};
+
+/* What one credit or debit did, for answers. */
+struct loyalty_move {
+    struct entry e;
+};
+
+/* Everything the writer-side loyalty code needs. */
+struct loyalty_ctx {
+    const struct writer_tx *tx;
+    struct zones *zones;
+    const char *pid;
+    struct arena *a;
+};
+
+/* Loads a member (by id or card code) with its open lots and applies every pending release
+ * and expiry due at tx->now_us, writing their entries. TREU_ENOTFOUND if unknown. */
+TREU_MUST_USE int loyalty_load(const struct loyalty_ctx *lc, const char *member_ref,
+                               struct member_state *ms);
+
+/* Enrols `customer_id` in `program` (returns the existing member when already enrolled:
+ * *created false), then runs the program's customer.created rules for a new member. */
+TREU_MUST_USE int loyalty_enroll(const struct loyalty_ctx *lc, const struct program *program,
+                                 const char *customer_id, struct member_state *ms,
+                                 bool *created, enum loyalty_result *res);
+
+/* Credits `points` (> 0) as a new lot, pending for `pending_days` when > 0, expiring by the
+ * program's policy. `type` is the entry type (POINTS_ADDITION, POINTS_ACCRUAL). The
+ * entry's references (rule, order, event, reason) come from *tmpl; the rest is filled. */
+TREU_MUST_USE int loyalty_credit(const struct loyalty_ctx *lc, const struct program *program,
+                                 struct member_state *ms, int64_t points, int64_t pending_days,
+                                 const char *type, const struct entry *tmpl,
+                                 struct loyalty_move *out);
+
+/* Debits `points` (> 0) from active lots, soonest expiry first. Without enough balance:
+ * LOYALTY_INSUFFICIENT and nothing written, unless the program allows negative balances. */
+TREU_MUST_USE int loyalty_debit(const struct loyalty_ctx *lc, const struct program *program,
+                                struct member_state *ms, int64_t points, const char *type,
+                                const struct entry *tmpl, struct loyalty_move *out,
+                                enum loyalty_result *res);
+
+/* What triggered earning. */
+enum trigger_kind { TRIGGER_ORDER_PAID, TRIGGER_EVENT, TRIGGER_ENROLLED };
+
+struct trigger {
+    enum trigger_kind kind;
+    const char *event_name;        /* TRIGGER_EVENT */
+    const char *event_id;
+    const cJSON *event_metadata;   /* object or NULL */
+    const struct order *order;     /* TRIGGER_ORDER_PAID */
+    const struct customer *customer;
+};
+
+struct earn_result {
+    struct entry entries[LOYALTY_ENTRIES_PER_TRIGGER_MAX];
+    size_t n;
+    int64_t points;
+};
+
+/* Runs the matching active earning rules of every program the customer is a member of
+ * (or only `only_program` when not NULL) and credits what they award. */
+TREU_MUST_USE int loyalty_earn(const struct loyalty_ctx *lc, const struct trigger *t,
+                               const struct program *only_program, struct member_state *only_ms,
+                               struct earn_result *out);
+
+/* The member as a reader sees it at `now`: totals with every due release and expiry
+ * applied in memory (nothing is written). Also the next expiry (instant and points). */
+struct member_view {
+    int64_t earned, balance, pending, subtracted, expired;
+    int64_t next_expiry_at, next_expiry_points;
+};
+TREU_MUST_USE int loyalty_view(struct store_conn *c, const char *pid, const struct member *m,
+                               int64_t now, struct arena *a, struct member_view *v,
+                               struct lot **lots, size_t *nlots);
+
+/* Computes when points earned at `earned_at` expire under the program's expiration
+ * rules JSON (NULL = never → 0), in its time zone. */
+TREU_MUST_USE int loyalty_expiry_at(struct zones *zs, const struct program *p, int64_t earned_at,
+                                    int64_t *expires_at);
+
+#endif
