@@ -11,6 +11,7 @@
 #include "core/validate.h"
 #include "engine/projects.h"
 #include "engine/zones.h"
+#include "jobs/scheduler.h"
 #include "http/server.h"
 #include "store/pool.h"
 #include "treu_version.h"
@@ -110,8 +111,12 @@ int cli_serve(const struct cli_opts *o)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct app app = {
-        .clock = engine_clock_system(), .rng = engine_rng_system(), .version = TREU_VERSION};
+    struct clock_offset test_clock;
+    engine_clock_offset_init(&test_clock);
+    struct app app = {.clock = o->test_clock ? &test_clock.clock : engine_clock_system(),
+                      .rng = engine_rng_system(),
+                      .version = TREU_VERSION,
+                      .test_clock = o->test_clock ? &test_clock : NULL};
     struct server *srv = NULL;
     int exit_code = 1;
     if (open_store(o, &app.store) < 0)
@@ -123,6 +128,8 @@ int cli_serve(const struct cli_opts *o)
         rc = store_pool_new(app.store, o->readers, &app.readers);
     if (rc == 0)
         rc = metrics_new(api_routes_count, &app.metrics);
+    if (rc == 0)
+        rc = scheduler_start(app.readers, app.writer, app.zones, app.clock, &app.scheduler);
     if (rc == 0)
         rc = http_start(&app, host, port, &srv);
     if (rc < 0) {
@@ -139,6 +146,7 @@ int cli_serve(const struct cli_opts *o)
     exit_code = 0;
 out:
     http_stop(srv);
+    scheduler_free(app.scheduler);
     writer_free(app.writer); /* commits whatever is queued */
     store_pool_free(app.readers);
     metrics_free(app.metrics);

@@ -17,6 +17,7 @@ struct cli_opts {
     const char *kind;    /* --kind */
     int readers;         /* read-only connections in the pool */
     bool json;
+    bool test_clock;     /* serve --test-clock */
     const char *args[4]; /* positional arguments after the subcommand */
     int nargs;
 };

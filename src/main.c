@@ -25,6 +25,7 @@ static const char usage[] =
     "  --data DIR           TREU_DATA       default ./data\n"
     "  --db URL             TREU_DB         default sqlite:DIR/treu.db\n"
     "  --log-level LEVEL    TREU_LOG_LEVEL  debug, info, warn or error; default info\n"
+    "  --test-clock                         serve only: allow POST /v1/_test/clock (tests)\n"
     "  --readers N          TREU_READERS    read-only database connections; default 8\n";
 
 static const char *env_or(const char *name, const char *dflt)
@@ -42,6 +43,10 @@ static int parse(int argc, char **argv, struct cli_opts *o)
         const char **dst = NULL;
         if (strcmp(a, "--json") == 0) {
             o->json = true;
+            continue;
+        }
+        if (strcmp(a, "--test-clock") == 0) {
+            o->test_clock = true;
             continue;
         }
         if (strcmp(a, "--listen") == 0)

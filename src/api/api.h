@@ -21,6 +21,7 @@ void api_customers_update(struct request *r);
 void api_customers_delete(struct request *r);
 void api_customers_list(struct request *r);
 void api_system_health(struct request *r);
+void api_system_test_clock(struct request *r);
 void api_loyalties_create(struct request *r);
 void api_loyalties_get(struct request *r);
 void api_loyalties_update(struct request *r);

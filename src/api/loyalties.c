@@ -14,19 +14,19 @@
 
 #include <string.h>
 
-#define PROGRAM_NAME_BYTES_MAX 255
+#define PROGRAM_NAME_BYTES_MAX        255
 #define PROGRAM_DESCRIPTION_BYTES_MAX 1024
-#define PROGRAM_PERIOD_MAX 1200
-#define PENDING_DAYS_MAX 365
-#define RULES_PER_REQUEST_MAX 50
-#define RULE_EVENT_BYTES_MAX 100
-#define RULE_LIMIT_COUNT_MAX 1000000
-#define METADATA_BYTES_MAX (16 * 1024)
+#define PROGRAM_PERIOD_MAX            1200
+#define PENDING_DAYS_MAX              365
+#define RULES_PER_REQUEST_MAX         50
+#define RULE_EVENT_BYTES_MAX          100
+#define RULE_LIMIT_COUNT_MAX          1000000
+#define METADATA_BYTES_MAX            (16 * 1024)
 
 static struct loyalty_ctx lctx(struct request *r, const struct writer_tx *tx)
 {
-    return (struct loyalty_ctx){.tx = tx, .zones = r->app->zones, .pid = r->project_id,
-                                .a = &r->arena};
+    return (struct loyalty_ctx){
+        .tx = tx, .zones = r->app->zones, .pid = r->project_id, .a = &r->arena};
 }
 
 /* ---- rendering ---- */
@@ -108,8 +108,10 @@ static void member_render(struct jw *w, const struct member *m, const char *prog
 static void member_render_state(struct jw *w, const struct member_state *ms,
                                 const char *program_name)
 {
-    struct member_view v = {.earned = ms->m.earned, .balance = ms->m.balance,
-                            .pending = ms->m.pending, .subtracted = ms->m.subtracted,
+    struct member_view v = {.earned = ms->m.earned,
+                            .balance = ms->m.balance,
+                            .pending = ms->m.pending,
+                            .subtracted = ms->m.subtracted,
                             .expired = ms->m.expired};
     for (size_t i = 0; i < ms->nlots; i++) {
         const struct lot *l = &ms->lots[i];
@@ -245,13 +247,24 @@ struct program_cmd {
     unsigned fields;
 };
 
-static const char *const program_fields[] = {
-    "name", "description", "campaign_type", "timezone", "voucher", "pending_points",
-    "allow_negative_balance", "start_date", "expiration_date", "active", "metadata", NULL};
+static const char *const program_fields[] = {"name",
+                                             "description",
+                                             "campaign_type",
+                                             "timezone",
+                                             "voucher",
+                                             "pending_points",
+                                             "allow_negative_balance",
+                                             "start_date",
+                                             "expiration_date",
+                                             "active",
+                                             "metadata",
+                                             NULL};
 /* Voucherify fields treu accepts and ignores, so SDK payloads and fetched objects pass. */
 static const char *const program_ignored[] = {
-    "id", "object", "type", "created_at", "updated_at", "join_once", "auto_join",
-    "vouchers_count", "use_voucher_metadata_schema", "category", "category_id", "accounts",
+    "id",         "object",         "type",
+    "created_at", "updated_at",     "join_once",
+    "auto_join",  "vouchers_count", "use_voucher_metadata_schema",
+    "category",   "category_id",    "accounts",
     NULL};
 
 static int expiration_or_reply(struct request *r, const cJSON *lc, struct program_cmd *pc)
@@ -287,8 +300,10 @@ static int expiration_or_reply(struct request *r, const cJSON *lc, struct progra
         req_enum_field_or_reply(r, e, where, "rounding_type", rounds, &round, &has_round) < 0)
         return -1;
     if (!has_type || !has_value) {
-        reply_error(r, 400, "missing_param", "Missing field", "%s: period_type and period_value "
-                    "are required", where);
+        reply_error(r, 400, "missing_param", "Missing field",
+                    "%s: period_type and period_value "
+                    "are required",
+                    where);
         return -1;
     }
     struct buf b;
@@ -308,8 +323,7 @@ static int expiration_or_reply(struct request *r, const cJSON *lc, struct progra
 
 static int code_config_or_reply(struct request *r, const cJSON *cc, struct program_cmd *pc)
 {
-    static const char *const fields[] = {"pattern", "charset", "prefix", "postfix", "length",
-                                         NULL};
+    static const char *const fields[] = {"pattern", "charset", "prefix", "postfix", "length", NULL};
     const char *where = "voucher.code_config";
     if (!cc)
         return 0;
@@ -353,8 +367,8 @@ static int code_config_or_reply(struct request *r, const cJSON *cc, struct progr
 
 static int voucher_or_reply(struct request *r, const cJSON *body, struct program_cmd *pc)
 {
-    static const char *const fields[] = {"type", "loyalty_card", "code_config", "redemption",
-                                         "is_referral_code", NULL};
+    static const char *const fields[] = {"type",       "loyalty_card",     "code_config",
+                                         "redemption", "is_referral_code", NULL};
     static const char *const lc_fields[] = {"points", "expiration_rules", NULL};
     static const char *const vtypes[] = {"LOYALTY_CARD", NULL};
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "voucher");
@@ -420,8 +434,8 @@ static int program_input_or_reply(struct request *r, struct program_cmd *pc, boo
     }
     if (tz.set && zone_or_reply(r, tz.v) < 0)
         return -1;
-    pc->fields |= (name.set ? PF_NAME : 0) | (desc.set ? PF_DESCRIPTION : 0) |
-                  (tz.set ? PF_TIMEZONE : 0);
+    pc->fields |=
+        (name.set ? PF_NAME : 0) | (desc.set ? PF_DESCRIPTION : 0) | (tz.set ? PF_TIMEZONE : 0);
     p->name = name.v;
     p->description = desc.v;
     p->timezone = tz.v;
@@ -437,8 +451,8 @@ static int program_input_or_reply(struct request *r, struct program_cmd *pc, boo
             return -1;
     }
     pc->fields |= pp ? PF_PENDING : 0;
-    if (req_bool_field_or_reply(r, body, "", "allow_negative_balance", &p->allow_negative,
-                                &has) < 0)
+    if (req_bool_field_or_reply(r, body, "", "allow_negative_balance", &p->allow_negative, &has) <
+        0)
         return -1;
     pc->fields |= has ? PF_NEGATIVE : 0;
     if (req_time_field_or_reply(r, body, "", "start_date", &p->start_date, &has) < 0)
@@ -504,9 +518,10 @@ static int programs_apply_create(struct command *cmd, const struct writer_tx *tx
 {
     struct program_cmd *pc = cmd->input;
     struct request *r = pc->r;
-    struct program p = {.timezone = "UTC", .active = true,
-                        .code_config_json = "{\"pattern\":null,\"charset\":\""
-                                            CODES_DEFAULT_CHARSET "\",\"prefix\":null,"
+    struct program p = {.timezone = "UTC",
+                        .active = true,
+                        .code_config_json = "{\"pattern\":null,\"charset\":\"" CODES_DEFAULT_CHARSET
+                                            "\",\"prefix\":null,"
                                             "\"postfix\":null,\"length\":8}"};
     program_overlay(&p, pc);
     ids_make(tx->rng, "camp_", p.id);
@@ -583,8 +598,9 @@ static int programs_apply_delete(struct command *cmd, const struct writer_tx *tx
     return rc;
 }
 
-static void program_submit(struct request *r, int (*apply)(struct command *, const struct writer_tx *),
-                           bool with_body, bool create)
+static void program_submit(struct request *r,
+                           int (*apply)(struct command *, const struct writer_tx *), bool with_body,
+                           bool create)
 {
     struct program_cmd *pc = arena_zalloc(&r->arena, sizeof *pc);
     if (!pc) {
@@ -684,8 +700,8 @@ static void member_refs(struct request *r, struct member_cmd *mc)
 
 /* Loads the member for a command and checks it belongs to the program named in the path.
  * Returns 1 after writing a 404 into the command, 0 when found, negative on errors. */
-static int member_for_cmd(struct command *cmd, const struct loyalty_ctx *lc,
-                          struct member_cmd *mc, struct member_state *ms, struct program *p)
+static int member_for_cmd(struct command *cmd, const struct loyalty_ctx *lc, struct member_cmd *mc,
+                          struct member_state *ms, struct program *p)
 {
     struct request *r = mc->r;
     int rc = loyalty_load(lc, mc->member_ref, ms);
@@ -820,8 +836,8 @@ void api_members_create(struct request *r)
 
 void api_members_balance(struct request *r)
 {
-    static const char *const fields[] = {"points", "reason", "source_id", "expiration_type",
-                                         "expiration_date", NULL};
+    static const char *const fields[] = {"points",          "reason",          "source_id",
+                                         "expiration_type", "expiration_date", NULL};
     struct member_cmd *mc = member_cmd_new(r);
     cJSON *body;
     bool has;
@@ -830,8 +846,7 @@ void api_members_balance(struct request *r)
         req_known_fields_or_reply(r, body, fields, NULL, "") < 0 ||
         req_int_field_or_reply(r, body, "", "points", -LOYALTY_POINTS_MAX, LOYALTY_POINTS_MAX,
                                &mc->points, &has) < 0 ||
-        req_string_field_or_reply(r, body, "reason", LOYALTY_REASON_BYTES_MAX, true, &reason) <
-            0)
+        req_string_field_or_reply(r, body, "reason", LOYALTY_REASON_BYTES_MAX, true, &reason) < 0)
         return;
     if (!has || mc->points == 0) {
         reply_error(r, 400, has ? "invalid_param" : "missing_param", "Invalid points",
@@ -846,8 +861,7 @@ void api_members_balance(struct request *r)
 }
 
 /* Read side: the member of the path (checked against the program when one is named). */
-static int member_read(struct request *r, struct store_conn *c, struct member *m,
-                       struct program *p)
+static int member_read(struct request *r, struct store_conn *c, struct member *m, struct program *p)
 {
     struct member_cmd mc = {.r = r};
     member_refs(r, &mc);
@@ -1025,11 +1039,22 @@ struct rules_cmd {
     int op; /* 0 create, 1 update, 2 delete, 3 enable, 4 disable */
 };
 
-static const char *const rule_fields[] = {
-    "event", "loyalty", "custom_event", "start_date", "expiration_date", "validity_day_of_week",
-    "validity_hours", "pending_points", "limits", "conditions", "active", "metadata", NULL};
-static const char *const rule_ignored[] = {"id", "object", "created_at", "updated_at",
-                                           "campaign_id", "source", "validation_rule_id", NULL};
+static const char *const rule_fields[] = {"event",
+                                          "loyalty",
+                                          "custom_event",
+                                          "start_date",
+                                          "expiration_date",
+                                          "validity_day_of_week",
+                                          "validity_hours",
+                                          "pending_points",
+                                          "limits",
+                                          "conditions",
+                                          "active",
+                                          "metadata",
+                                          NULL};
+static const char *const rule_ignored[] = {
+    "id",          "object", "created_at",         "updated_at",
+    "campaign_id", "source", "validation_rule_id", NULL};
 
 static bool rule_event_valid(const char *s)
 {
@@ -1038,8 +1063,7 @@ static bool rule_event_valid(const char *s)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-              c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
             return false;
     }
     return true;
@@ -1081,12 +1105,13 @@ static int rule_loyalty_or_reply(struct request *r, const cJSON *rule)
     if (req_enum_field_or_reply(r, loy, "loyalty", "type", types, &type, &has) < 0)
         return -1;
     if (!has) {
-        reply_error(r, 400, "missing_param", "Missing field", "loyalty.type: FIXED or PROPORTIONAL");
+        reply_error(r, 400, "missing_param", "Missing field",
+                    "loyalty.type: FIXED or PROPORTIONAL");
         return -1;
     }
     if (type == 0) {
-        if (req_int_field_or_reply(r, loy, "loyalty", "points", 1, LOYALTY_POINTS_MAX, &pts,
-                                   &has) < 0)
+        if (req_int_field_or_reply(r, loy, "loyalty", "points", 1, LOYALTY_POINTS_MAX, &pts, &has) <
+            0)
             return -1;
         if (!has) {
             reply_error(r, 400, "missing_param", "Missing field", "loyalty.points: required");
@@ -1102,11 +1127,10 @@ static int rule_loyalty_or_reply(struct request *r, const cJSON *rule)
         return -1;
     }
     if (calc == 0)
-        return positive_pair_or_reply(
-            r,
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(loy, "order"),
-                                             "amount"),
-            "loyalty.order.amount");
+        return positive_pair_or_reply(r,
+                                      cJSON_GetObjectItemCaseSensitive(
+                                          cJSON_GetObjectItemCaseSensitive(loy, "order"), "amount"),
+                                      "loyalty.order.amount");
     const cJSON *md = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(loy, "custom_event"), "metadata");
     const cJSON *prop = cJSON_GetObjectItemCaseSensitive(md, "property");
@@ -1182,8 +1206,8 @@ static int rule_extras_or_reply(struct request *r, const cJSON *rule)
     if (lim && !cJSON_IsNull(lim)) {
         const cJSON *pm = cJSON_GetObjectItemCaseSensitive(lim, "per_member");
         if (!cJSON_IsObject(pm) ||
-            req_int_field_or_reply(r, pm, "limits.per_member", "count", 1, RULE_LIMIT_COUNT_MAX,
-                                   &v, &has) < 0 ||
+            req_int_field_or_reply(r, pm, "limits.per_member", "count", 1, RULE_LIMIT_COUNT_MAX, &v,
+                                   &has) < 0 ||
             req_enum_field_or_reply(r, pm, "limits.per_member", "period", periods, &per, &has) <
                 0) {
             if (!r->status)
@@ -1239,14 +1263,16 @@ static int rule_or_reply(struct request *r, cJSON *rule, struct rule_def *out, b
     }
     out->event = cJSON_IsString(ev) ? ev->valuestring : NULL;
     cJSON_DeleteItemFromObjectCaseSensitive(rule, "active");
-    static const char *const drop[] = {"id", "object", "created_at", "updated_at", "campaign_id",
-                                       "source", "validation_rule_id"};
+    static const char *const drop[] = {"id",          "object", "created_at",        "updated_at",
+                                       "campaign_id", "source", "validation_rule_id"};
     for (size_t i = 0; i < TREU_ARRAY_LEN(drop); i++)
         cJSON_DeleteItemFromObjectCaseSensitive(rule, drop[i]);
     out->body_json = req_json_text(r, rule);
     if (!out->body_json || strlen(out->body_json) > METADATA_BYTES_MAX * 2) {
-        reply_error(r, 400, "invalid_param", "Rule too large", "an earning rule is at most %d "
-                    "bytes as JSON", METADATA_BYTES_MAX * 2);
+        reply_error(r, 400, "invalid_param", "Rule too large",
+                    "an earning rule is at most %d "
+                    "bytes as JSON",
+                    METADATA_BYTES_MAX * 2);
         return -1;
     }
     return 0;
@@ -1298,8 +1324,8 @@ static int rules_apply_create(struct command *cmd, const struct writer_tx *tx)
     for (size_t i = 0; rc == 0 && i < rcmd->n; i++) {
         struct earning_rule er = {.event = rcmd->rules[i].event,
                                   .body_json = rcmd->rules[i].body_json,
-                                  .active = rcmd->rules[i].has_active ? rcmd->rules[i].active
-                                                                      : true,
+                                  .active =
+                                      rcmd->rules[i].has_active ? rcmd->rules[i].active : true,
                                   .created_at = tx->now_us,
                                   .updated_at = tx->now_us};
         ids_make(tx->rng, "ern_", er.id);

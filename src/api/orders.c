@@ -9,11 +9,11 @@
 
 #include <string.h>
 
-#define ORDER_AMOUNT_MAX INT64_C(10000000000000) /* 100 billion in major units */
-#define ORDER_ITEMS_MAX 500
+#define ORDER_AMOUNT_MAX          INT64_C(10000000000000) /* 100 billion in major units */
+#define ORDER_ITEMS_MAX           500
 #define ORDER_SOURCE_ID_BYTES_MAX 255
-#define EVENT_NAME_BYTES_MAX 100
-#define PAYLOAD_JSON_BYTES_MAX (64 * 1024)
+#define EVENT_NAME_BYTES_MAX      100
+#define PAYLOAD_JSON_BYTES_MAX    (64 * 1024)
 
 static const char *const order_statuses[] = {"CREATED", "PAID", "CANCELED", "FULFILLED", NULL};
 
@@ -144,8 +144,8 @@ static int orders_apply(struct command *cmd, const struct writer_tx *tx)
     if (strcmp(o.status, "PAID") == 0 && !o.earned_at && o.customer_id) {
         struct customer paid_by;
         rc = store_customer_get(tx->conn, r->project_id, o.customer_id, &r->arena, &paid_by);
-        struct loyalty_ctx lc = {.tx = tx, .zones = r->app->zones, .pid = r->project_id,
-                                 .a = &r->arena};
+        struct loyalty_ctx lc = {
+            .tx = tx, .zones = r->app->zones, .pid = r->project_id, .a = &r->arena};
         struct trigger t = {.kind = TRIGGER_ORDER_PAID, .order = &o, .customer = &paid_by};
         if (rc == 0)
             rc = loyalty_earn(&lc, &t, NULL, NULL, er);
@@ -186,8 +186,7 @@ static int items_or_reply(struct request *r, const cJSON *body, struct order_cmd
             reply_error(r, 400, "invalid_param", "Invalid item", "%s: must be an object", where);
             return -1;
         }
-        if (req_int_field_or_reply(r, it, where, "amount", 0, ORDER_AMOUNT_MAX, &amount, &ha) <
-                0 ||
+        if (req_int_field_or_reply(r, it, where, "amount", 0, ORDER_AMOUNT_MAX, &amount, &ha) < 0 ||
             req_int_field_or_reply(r, it, where, "price", 0, ORDER_AMOUNT_MAX, &price, &hp) < 0 ||
             req_int_field_or_reply(r, it, where, "quantity", 0, 1000000, &qty, &hq) < 0)
             return -1;
@@ -210,8 +209,8 @@ static int items_or_reply(struct request *r, const cJSON *body, struct order_cmd
 static int order_input_or_reply(struct request *r, struct order_cmd *oc)
 {
     static const char *const fields[] = {"source_id", "customer", "customer_id", "status",
-                                         "amount", "items", "metadata", NULL};
-    static const char *const ignored[] = {"id", "object", "created_at", "updated_at",
+                                         "amount",    "items",    "metadata",    NULL};
+    static const char *const ignored[] = {"id",       "object",  "created_at", "updated_at",
                                           "referrer", "loyalty", NULL};
     cJSON *body;
     bool has;
@@ -225,7 +224,7 @@ static int order_input_or_reply(struct request *r, struct order_cmd *oc)
                                &oc->has_amount) < 0 ||
         items_or_reply(r, body, oc) < 0)
         return -1;
-    const char *cfield = cJSON_GetObjectItemCaseSensitive(body, "customer") ? "customer"
+    const char *cfield = cJSON_GetObjectItemCaseSensitive(body, "customer")      ? "customer"
                          : cJSON_GetObjectItemCaseSensitive(body, "customer_id") ? "customer_id"
                                                                                  : NULL;
     if (cfield && api_customer_ref_or_reply(r, body, cfield, &oc->customer) < 0)
@@ -299,8 +298,8 @@ static int events_apply(struct command *cmd, const struct writer_tx *tx)
     struct request *r = ec->r;
     if (ec->source_id) {
         struct event prev;
-        int rc = store_event_get_by_source(tx->conn, r->project_id, ec->source_id, &r->arena,
-                                           &prev);
+        int rc =
+            store_event_get_by_source(tx->conn, r->project_id, ec->source_id, &r->arena, &prev);
         if (rc == 0) { /* a repeated delivery: the first answer, nothing earned again */
             buf_puts(&cmd->body, prev.result_json ? prev.result_json : "{}");
             cmd->status = 200;
@@ -319,17 +318,22 @@ static int events_apply(struct command *cmd, const struct writer_tx *tx)
         not_found_into(&cmd->body, r, "customer", ec->customer.ref);
         return 0;
     }
-    struct event ev = {.name = ec->name, .source_id = ec->source_id,
-                       .metadata_json = ec->metadata_json, .created_at = tx->now_us};
+    struct event ev = {.name = ec->name,
+                       .source_id = ec->source_id,
+                       .metadata_json = ec->metadata_json,
+                       .created_at = tx->now_us};
     ids_make(tx->rng, "evt_", ev.id);
     memcpy(ev.customer_id, cu.id, sizeof ev.customer_id);
     struct earn_result *er = arena_zalloc(&r->arena, sizeof *er);
     if (!er)
         return TREU_ENOMEM;
-    struct loyalty_ctx lc = {.tx = tx, .zones = r->app->zones, .pid = r->project_id,
-                             .a = &r->arena};
-    struct trigger t = {.kind = TRIGGER_EVENT, .event_name = ec->name, .event_id = ev.id,
-                        .event_metadata = ec->metadata, .customer = &cu};
+    struct loyalty_ctx lc = {
+        .tx = tx, .zones = r->app->zones, .pid = r->project_id, .a = &r->arena};
+    struct trigger t = {.kind = TRIGGER_EVENT,
+                        .event_name = ec->name,
+                        .event_id = ev.id,
+                        .event_metadata = ec->metadata,
+                        .customer = &cu};
     rc = loyalty_earn(&lc, &t, NULL, NULL, er);
     if (rc < 0)
         return rc;
@@ -352,8 +356,8 @@ static int events_apply(struct command *cmd, const struct writer_tx *tx)
 
 void api_events_create(struct request *r)
 {
-    static const char *const fields[] = {"event", "customer", "metadata", "source_id",
-                                         "referral", "loyalty", NULL};
+    static const char *const fields[] = {"event",    "customer", "metadata", "source_id",
+                                         "referral", "loyalty",  NULL};
     struct event_cmd *ec = arena_zalloc(&r->arena, sizeof *ec);
     cJSON *body;
     struct opt_str name, src;

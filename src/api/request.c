@@ -259,9 +259,8 @@ static const char *dot(const char *where)
     return where[0] ? "." : "";
 }
 
-int req_int_field_or_reply(struct request *r, const cJSON *obj, const char *where,
-                           const char *name, int64_t min, int64_t max, int64_t *out,
-                           bool *present)
+int req_int_field_or_reply(struct request *r, const cJSON *obj, const char *where, const char *name,
+                           int64_t min, int64_t max, int64_t *out, bool *present)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
     *present = v != NULL;
@@ -304,8 +303,7 @@ int req_time_field_or_reply(struct request *r, const cJSON *obj, const char *whe
     *out = 0;
     if (cJSON_IsNull(v))
         return 0;
-    if (!cJSON_IsString(v) ||
-        tstime_parse_iso(v->valuestring, strlen(v->valuestring), out) < 0) {
+    if (!cJSON_IsString(v) || tstime_parse_iso(v->valuestring, strlen(v->valuestring), out) < 0) {
         reply_error(r, 400, "invalid_param", "Invalid date",
                     "%s%s%s: must be an ISO 8601 date or date-time such as "
                     "2026-11-23T10:00:00Z, or null",
@@ -316,8 +314,7 @@ int req_time_field_or_reply(struct request *r, const cJSON *obj, const char *whe
 }
 
 int req_enum_field_or_reply(struct request *r, const cJSON *obj, const char *where,
-                            const char *name, const char *const *values, int *out,
-                            bool *present)
+                            const char *name, const char *const *values, int *out, bool *present)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
     *present = v != NULL;

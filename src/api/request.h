@@ -36,6 +36,8 @@ struct app {
     const char *version;
     struct metrics *metrics;
     struct zones *zones;
+    struct scheduler *scheduler;
+    struct clock_offset *test_clock; /* NULL unless serve --test-clock */
 };
 
 enum route_auth {
@@ -127,9 +129,8 @@ int req_object_field_or_reply(struct request *r, const cJSON *body, const char *
 /* Typed optional fields; `where` prefixes the field name in messages ("" at top level).
  * Absent → *present false and *out untouched. null → refused unless noted. -1 after
  * replying 400 naming the field. */
-int req_int_field_or_reply(struct request *r, const cJSON *obj, const char *where,
-                           const char *name, int64_t min, int64_t max, int64_t *out,
-                           bool *present);
+int req_int_field_or_reply(struct request *r, const cJSON *obj, const char *where, const char *name,
+                           int64_t min, int64_t max, int64_t *out, bool *present);
 int req_bool_field_or_reply(struct request *r, const cJSON *obj, const char *where,
                             const char *name, bool *out, bool *present);
 /* An ISO 8601 instant or null (null → *out 0, *present true). */
@@ -137,8 +138,7 @@ int req_time_field_or_reply(struct request *r, const cJSON *obj, const char *whe
                             const char *name, int64_t *out, bool *present);
 /* One of `values` (NULL-terminated); *out is its index. */
 int req_enum_field_or_reply(struct request *r, const cJSON *obj, const char *where,
-                            const char *name, const char *const *values, int *out,
-                            bool *present);
+                            const char *name, const char *const *values, int *out, bool *present);
 /* Copies a validated JSON value into the arena as compact JSON (escaped like jw). */
 const char *req_json_text(struct request *r, const cJSON *v);
 

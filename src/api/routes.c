@@ -25,16 +25,14 @@ const struct route api_routes[] = {
     {"POST", "/v1/loyalties/members/{memberId}/balance", AUTH_SERVER, api_members_balance},
     {"GET", "/v1/loyalties/{campaignId}/members/{memberId}/transactions", AUTH_SERVER,
      api_members_transactions},
-    {"GET", "/v1/loyalties/members/{memberId}/transactions", AUTH_SERVER,
-     api_members_transactions},
+    {"GET", "/v1/loyalties/members/{memberId}/transactions", AUTH_SERVER, api_members_transactions},
     {"GET", "/v1/loyalties/{campaignId}/members/{memberId}/points-expiration", AUTH_SERVER,
      api_members_points_expiration},
     {"GET", "/v1/loyalties/members/{memberId}/points-expiration", AUTH_SERVER,
      api_members_points_expiration},
     {"POST", "/v1/loyalties/{campaignId}/earning-rules", AUTH_SERVER, api_rules_create},
     {"GET", "/v1/loyalties/{campaignId}/earning-rules", AUTH_SERVER, api_rules_list},
-    {"GET", "/v1/loyalties/{campaignId}/earning-rules/{earningRuleId}", AUTH_SERVER,
-     api_rules_get},
+    {"GET", "/v1/loyalties/{campaignId}/earning-rules/{earningRuleId}", AUTH_SERVER, api_rules_get},
     {"PUT", "/v1/loyalties/{campaignId}/earning-rules/{earningRuleId}", AUTH_SERVER,
      api_rules_update},
     {"DELETE", "/v1/loyalties/{campaignId}/earning-rules/{earningRuleId}", AUTH_SERVER,
@@ -48,6 +46,7 @@ const struct route api_routes[] = {
     {"PUT", "/v1/orders/{orderId}", AUTH_SERVER, api_orders_update},
     {"POST", "/v1/events", AUTH_SERVER, api_events_create},
     {"POST", "/client/v1/events", AUTH_CLIENT, api_events_create},
+    {"POST", "/v1/_test/clock", AUTH_SERVER, api_system_test_clock},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

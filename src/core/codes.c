@@ -46,7 +46,9 @@ bool codes_config_valid(const struct code_config *cc, char *why, size_t why_size
         for (const char *p = fixed[f]; p && *p; p++) {
             if (*p < 0x21 || *p > 0x7E) {
                 snprintf(why, why_size, "%s: printable ASCII only",
-                         f == 0 ? "pattern" : f == 1 ? "prefix" : "postfix");
+                         f == 0   ? "pattern"
+                         : f == 1 ? "prefix"
+                                  : "postfix");
                 return false;
             }
         }

@@ -8,9 +8,9 @@
 
 #include <stdbool.h>
 
-#define CODES_LEN_MAX 64         /* a whole code */
-#define CODES_CHARSET_MAX 128    /* distinct characters in a charset */
-#define CODES_RANDOM_MIN 6       /* random characters at least: guessing must be hard */
+#define CODES_LEN_MAX         64  /* a whole code */
+#define CODES_CHARSET_MAX     128 /* distinct characters in a charset */
+#define CODES_RANDOM_MIN      6   /* random characters at least: guessing must be hard */
 #define CODES_DEFAULT_CHARSET "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 struct code_config {

@@ -50,8 +50,8 @@ void jw_strn(struct jw *w, const char *s, size_t len);
 void jw_int(struct jw *w, int64_t v);
 void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
-void jw_raw(struct jw *w, const char *json); /* already-valid JSON text; NULL → null */
-void jw_time(struct jw *w, int64_t us);      /* ISO 8601 UTC with ms; 0 → null */
+void jw_raw(struct jw *w, const char *json);   /* already-valid JSON text; NULL → null */
+void jw_time(struct jw *w, int64_t us);        /* ISO 8601 UTC with ms; 0 → null */
 void jw_item(struct jw *w, const cJSON *item); /* a parsed value; NULL → null */
 
 static inline void jw_kv_str(struct jw *w, const char *k, const char *v)

@@ -16,11 +16,12 @@
 #include <stdarg.h>
 #include <string.h>
 
-#define RULES_STR_(x) #x
-#define RULES_STR(x)  RULES_STR_(x)
+#define RULES_STR_(x)     #x
+#define RULES_STR(x)      RULES_STR_(x)
+#define RULES_VALUES_TEXT RULES_STR(RULES_VALUES_MAX) /* "100", for messages */
 
 /* Doubles hold every integer up to 2^53 exactly; rule constants within it become RV_INT. */
-#define RULES_EXACT_INT_MAX 9007199254740992.0
+#define RULES_EXACT_INT_MAX  9007199254740992.0
 #define RULES_TEXT_SHOWN_MAX 40 /* bytes of user text quoted back in an error */
 
 static_assert(RULES_CONDITIONS_MAX <= 64, "condition truth values live in one uint64_t");
@@ -115,11 +116,10 @@ static const struct {
     const char *usage; /* the message when the array does not fit */
 } kind_specs[] = {
     [KIND_SET] = {1, RULES_VALUES_MAX, VT_NUM | VT_STR | VT_BOOL,
-                  "expects an array of 1 to " RULES_STR(RULES_VALUES_MAX)
-                  " numbers, strings or booleans"},
+                  "expects an array of 1 to " RULES_VALUES_TEXT " numbers, strings or booleans"},
     [KIND_ORDER] = {1, 1, VT_NUM | VT_INSTANT, "expects exactly one number or ISO 8601 instant"},
     [KIND_STRING] = {1, RULES_VALUES_MAX, VT_STR,
-                     "expects an array of 1 to " RULES_STR(RULES_VALUES_MAX) " strings"},
+                     "expects an array of 1 to " RULES_VALUES_TEXT " strings"},
     [KIND_RANGE] = {2, 2, VT_INSTANT, "expects exactly two ISO 8601 instants: start and end"},
     [KIND_INSTANT] = {1, 1, VT_INSTANT, "expects exactly one ISO 8601 instant"},
     [KIND_PRESENCE] = {0, 0, 0, "expects an empty array (or true)"},
@@ -330,8 +330,8 @@ static int compile_field(struct compiler *c, uint32_t n, const cJSON *name, cons
     }
     size_t total = nm.len + (pr.ptr ? 1 + pr.len : 0);
     if (total > RULES_FIELD_BYTES_MAX)
-        return fail(c, "the field path (name + \".\" + property) is %zu bytes; at most %d",
-                    total, RULES_FIELD_BYTES_MAX);
+        return fail(c, "the field path (name + \".\" + property) is %zu bytes; at most %d", total,
+                    RULES_FIELD_BYTES_MAX);
     char *path = arena_alloc(c->a, total + 1);
     if (!path)
         return out_of_memory(c);
@@ -409,8 +409,7 @@ static int compile_value(struct compiler *c, enum rule_kind kind, const cJSON *i
 }
 
 /* One operator and its array. The caller has set `where` to "N.conditions.$op". */
-static int compile_test(struct compiler *c, enum rule_op op, const cJSON *item,
-                        struct rule_test *t)
+static int compile_test(struct compiler *c, enum rule_op op, const cJSON *item, struct rule_test *t)
 {
     enum rule_kind kind = op_specs[op].kind;
     *t = (struct rule_test){.op = op};
@@ -526,7 +525,7 @@ struct token {
 struct logic_parser {
     struct compiler *c;
     struct slice src;
-    const uint8_t *index_of; /* rule number -> condition index, UINT8_MAX when absent */
+    const uint8_t *index_of;            /* rule number -> condition index, UINT8_MAX when absent */
     uint8_t ops[RULES_LOGIC_BYTES_MAX]; /* TOK_NOT / TOK_AND / TOK_OR / TOK_LP */
     size_t nops;
     size_t open_pos[RULES_LOGIC_DEPTH_MAX];
@@ -652,8 +651,8 @@ static int logic_check_place(struct logic_parser *p, const struct token *t)
                     t->pos + 1, shown, p->src.ptr + t->pos);
     }
     if (!p->want_operand && operand_like)
-        return fail(p->c, "expected 'and', 'or' or ')' at position %zu, found '%.*s'",
-                    t->pos + 1, shown, p->src.ptr + t->pos);
+        return fail(p->c, "expected 'and', 'or' or ')' at position %zu, found '%.*s'", t->pos + 1,
+                    shown, p->src.ptr + t->pos);
     return 0;
 }
 
@@ -767,8 +766,7 @@ static int compile_logic(struct compiler *c, const cJSON *item, const uint8_t *i
     return 0;
 }
 
-int rules_compile(const cJSON *json, struct arena *a, struct ruleset **out,
-                  struct rule_error *err)
+int rules_compile(const cJSON *json, struct arena *a, struct ruleset **out, struct rule_error *err)
 {
     ASSERT(a && out);
     struct rule_error scratch;
@@ -970,8 +968,8 @@ static bool logic_run(const struct ruleset *rs, uint64_t truth)
         default:
             ASSERT(sp >= 2);
             sp--;
-            stack[sp - 1] = s->kind == STEP_AND ? stack[sp - 1] && stack[sp]
-                                                : stack[sp - 1] || stack[sp];
+            stack[sp - 1] =
+                s->kind == STEP_AND ? stack[sp - 1] && stack[sp] : stack[sp - 1] || stack[sp];
             break;
         }
     }

@@ -24,31 +24,31 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
-#define RULES_CONDITIONS_MAX 32     /* numbered rules in one rule set */
-#define RULES_VALUES_MAX 100        /* values in one operator's array */
-#define RULES_VALUE_BYTES_MAX 255   /* one string value */
-#define RULES_FIELD_BYTES_MAX 128   /* "customer.metadata.pet" */
-#define RULES_LOGIC_BYTES_MAX 256   /* the logic expression */
-#define RULES_LOGIC_DEPTH_MAX 16    /* parentheses nesting in logic */
-#define RULES_PROGRAM_MAX 128       /* postfix program length */
+#define RULES_CONDITIONS_MAX  32  /* numbered rules in one rule set */
+#define RULES_VALUES_MAX      100 /* values in one operator's array */
+#define RULES_VALUE_BYTES_MAX 255 /* one string value */
+#define RULES_FIELD_BYTES_MAX 128 /* "customer.metadata.pet" */
+#define RULES_LOGIC_BYTES_MAX 256 /* the logic expression */
+#define RULES_LOGIC_DEPTH_MAX 16  /* parentheses nesting in logic */
+#define RULES_PROGRAM_MAX     128 /* postfix program length */
 
 enum rule_op {
-    RULE_IS,             /* field equals any value */
-    RULE_IS_NOT,         /* field equals none of the values */
-    RULE_IN,             /* same as RULE_IS (Voucherify has both) */
+    RULE_IS,     /* field equals any value */
+    RULE_IS_NOT, /* field equals none of the values */
+    RULE_IN,     /* same as RULE_IS (Voucherify has both) */
     RULE_NOT_IN,
-    RULE_MORE_THAN,      /* numeric (or ISO instant) > the single value */
+    RULE_MORE_THAN, /* numeric (or ISO instant) > the single value */
     RULE_LESS_THAN,
     RULE_MORE_THAN_EQUAL,
     RULE_LESS_THAN_EQUAL,
-    RULE_STARTS_WITH,    /* string prefix, any value */
+    RULE_STARTS_WITH, /* string prefix, any value */
     RULE_ENDS_WITH,
-    RULE_CONTAINS,       /* string contains any value */
-    RULE_TIMEFRAME,      /* instant within [value0, value1) (ISO 8601) */
-    RULE_AFTER,          /* instant > value0 */
-    RULE_BEFORE,         /* instant < value0 */
-    RULE_IS_UNKNOWN,     /* field absent or null; takes no values (an empty array) */
-    RULE_HAS_VALUE,      /* field present and not null; no values */
+    RULE_CONTAINS,   /* string contains any value */
+    RULE_TIMEFRAME,  /* instant within [value0, value1) (ISO 8601) */
+    RULE_AFTER,      /* instant > value0 */
+    RULE_BEFORE,     /* instant < value0 */
+    RULE_IS_UNKNOWN, /* field absent or null; takes no values (an empty array) */
+    RULE_HAS_VALUE,  /* field present and not null; no values */
 };
 
 enum rule_value_type { RV_NULL, RV_INT, RV_NUM, RV_STR, RV_BOOL, RV_TIME };
@@ -58,8 +58,8 @@ enum rule_value_type { RV_NULL, RV_INT, RV_NUM, RV_STR, RV_BOOL, RV_TIME };
  * comparisons accept any mix of RV_INT and RV_NUM. */
 struct rule_value {
     enum rule_value_type type;
-    int64_t i;    /* RV_INT, RV_TIME, RV_BOOL (0/1) */
-    double d;     /* RV_NUM */
+    int64_t i;      /* RV_INT, RV_TIME, RV_BOOL (0/1) */
+    double d;       /* RV_NUM */
     struct slice s; /* RV_STR: valid UTF-8, not NUL-terminated necessarily */
 };
 
@@ -74,7 +74,7 @@ struct rule_input {
 };
 
 struct rule_error {
-    char where[96];   /* "2.conditions.$more_than" or "logic" */
+    char where[96]; /* "2.conditions.$more_than" or "logic" */
     char message[160];
 };
 
@@ -88,8 +88,7 @@ TREU_MUST_USE int rules_compile(const cJSON *json, struct arena *a, struct rules
                                 struct rule_error *err);
 
 /* Evaluates; *result is the logic's value. Returns 0, or the negative code `get` gave. */
-TREU_MUST_USE int rules_eval(const struct ruleset *rs, const struct rule_input *in,
-                             bool *result);
+TREU_MUST_USE int rules_eval(const struct ruleset *rs, const struct rule_input *in, bool *result);
 
 /* The distinct field paths the rule set reads (for callers that precompute inputs).
  * Returns the count; writes at most `max` slices pointing into the compiled set. */

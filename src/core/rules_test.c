@@ -164,8 +164,8 @@ static bool eval_ok(const struct ruleset *rs, struct fake *f)
 static bool check(const char *conditions, struct rule_value v)
 {
     char text[1024];
-    int n = snprintf(text, sizeof text, "{\"1\": {\"name\": \"f\", \"conditions\": %s}}",
-                     conditions);
+    int n =
+        snprintf(text, sizeof text, "{\"1\": {\"name\": \"f\", \"conditions\": %s}}", conditions);
     assert_true(n > 0 && (size_t)n < sizeof text);
     struct arena a;
     arena_init(&a, TEST_ARENA_BYTES);
@@ -209,13 +209,13 @@ static void test_is_instants(void **state)
     (void)state;
     const char *c = "{\"$is\": [\"2024-03-01T10:00:00Z\"]}";
     assert_true(check(c, v_time("2024-03-01T10:00:00Z")));
-    assert_false(check(c, (struct rule_value){.type = RV_TIME,
-                                              .i = iso("2024-03-01T10:00:00Z") + 1}));
+    assert_false(
+        check(c, (struct rule_value){.type = RV_TIME, .i = iso("2024-03-01T10:00:00Z") + 1}));
     /* A string field is compared as a string, an instant as an instant. */
     assert_true(check(c, v_str("2024-03-01T10:00:00Z")));
     assert_false(check(c, v_str("2024-03-01T11:00:00+01:00")));
-    assert_true(check("{\"$is\": [\"2024-03-01T11:00:00+01:00\"]}",
-                      v_time("2024-03-01T10:00:00Z")));
+    assert_true(
+        check("{\"$is\": [\"2024-03-01T11:00:00+01:00\"]}", v_time("2024-03-01T10:00:00Z")));
     /* A number is never an instant. */
     assert_false(check("{\"$is\": [0]}", (struct rule_value){.type = RV_TIME, .i = 0}));
 }
@@ -305,12 +305,12 @@ static void test_order_instants(void **state)
     assert_true(check(mt, v_time("2024-01-01T00:00:00.000001Z")));
     assert_false(check(mt, v_time("2024-01-01T00:00:00Z")));
     assert_false(check(mt, v_time("2023-12-31T23:00:00Z")));
-    assert_false(check(mt, v_str("2024-06-01")));         /* strings are not instants */
-    assert_false(check(mt, v_int(INT64_C(1) << 60)));     /* nor numbers */
+    assert_false(check(mt, v_str("2024-06-01")));     /* strings are not instants */
+    assert_false(check(mt, v_int(INT64_C(1) << 60))); /* nor numbers */
     assert_true(check("{\"$less_than_equal\": [\"2024-01-01T00:00:00Z\"]}",
                       v_time("2024-01-01T00:00:00Z")));
-    assert_false(check("{\"$less_than\": [\"2024-01-01T00:00:00Z\"]}",
-                       v_time("2024-01-01T00:00:00Z")));
+    assert_false(
+        check("{\"$less_than\": [\"2024-01-01T00:00:00Z\"]}", v_time("2024-01-01T00:00:00Z")));
     /* A numeric constant does not compare with an instant. */
     assert_false(check("{\"$more_than\": [0]}", v_time("2024-01-01T00:00:00Z")));
 }
@@ -536,8 +536,7 @@ static void test_logic_precedence(void **state)
             bool got = eval_ok(rs, &f);
             if (got != want)
                 print_message("logic \"%s\" with a=%d b=%d c=%d: got %d want %d\n",
-                              cases[i].logic ? cases[i].logic : "(none)", va, vb, vc, got,
-                              want);
+                              cases[i].logic ? cases[i].logic : "(none)", va, vb, vc, got, want);
             assert_int_equal(got, want);
         }
         arena_cleanup(&a);
@@ -588,11 +587,10 @@ static void test_logic_normalized(void **state)
     (void)state;
     struct arena a;
     arena_init(&a, TEST_ARENA_BYTES);
-    struct ruleset *rs = compile_ok(
-        &a, "{\"1\": {\"name\": \"a\", \"conditions\": {\"$is\": [1]}},"
-            " \"2\": {\"name\": \"b\", \"conditions\": {\"$is\": [1]}},"
-            " \"3\": {\"name\": \"c\", \"conditions\": {\"$is\": [1]}},"
-            " \"logic\": \"  ( 1  AND 2)OR   NOT(Not 3 ) \"}");
+    struct ruleset *rs = compile_ok(&a, "{\"1\": {\"name\": \"a\", \"conditions\": {\"$is\": [1]}},"
+                                        " \"2\": {\"name\": \"b\", \"conditions\": {\"$is\": [1]}},"
+                                        " \"3\": {\"name\": \"c\", \"conditions\": {\"$is\": [1]}},"
+                                        " \"logic\": \"  ( 1  AND 2)OR   NOT(Not 3 ) \"}");
     struct buf b;
     buf_init(&b, TEST_JSON_BYTES);
     assert_int_equal(rules_write_json(rs, &b), 0);
@@ -708,8 +706,8 @@ static void test_errors_rule_shape(void **state)
          "1.rules", "nested rules are not supported yet"},
         {"{\"1\": {\"name\": \"a\", \"conditions\": {\"$is\": [1]}, \"rules\": []}}", "1.rules",
          "must be an object"},
-        {"{\"1\": {\"name\": \"a\", \"conditions\": {\"$is\": [1]}, \"error\": \"x\"}}",
-         "1.error", "must be an object"},
+        {"{\"1\": {\"name\": \"a\", \"conditions\": {\"$is\": [1]}, \"error\": \"x\"}}", "1.error",
+         "must be an object"},
         {"{\"1\": 5}", "1", "must be an object"},
     };
     run_error_cases(cases, TREU_ARRAY_LEN(cases));
@@ -769,8 +767,7 @@ static void test_errors_logic(void **state)
         {L2("\"   \""), "logic", "is empty"},
         {L2("5"), "logic", "must be a string"},
         {L2("null"), "logic", "must be a string"},
-        {"{" R(1) ", " R(2) ", " R(3) ", \"logic\": \"1 and 2\"}", "logic",
-         "rule 3 is not used"},
+        {"{" R(1) ", " R(2) ", " R(3) ", \"logic\": \"1 and 2\"}", "logic", "rule 3 is not used"},
         {"{" R(1) ", " R(2) ", " R(3) ", \"logic\": \"3 or 3\"}", "logic", "rule 1 is not used"},
     };
 #undef L2

@@ -11,14 +11,14 @@
 #include <stdbool.h>
 
 #define TZ_TRANSITIONS_MAX 4096 /* per zone; real zones have < 2000 */
-#define TZ_DATA_BYTES_MAX (256 * 1024)
+#define TZ_DATA_BYTES_MAX  (256 * 1024)
 
 struct tz;
 
 struct tz_civil {
     int64_t year;
-    unsigned month;   /* 1..12 */
-    unsigned day;     /* 1..31 */
+    unsigned month; /* 1..12 */
+    unsigned day;   /* 1..31 */
     unsigned hour, minute, second;
     unsigned weekday; /* 1 = Monday .. 7 = Sunday (ISO) */
     int64_t us;       /* microseconds within the second */

@@ -129,8 +129,8 @@ static const char *takes_done(const struct loyalty_ctx *lc, struct lot_takes *t)
 }
 
 static int entry_write(const struct loyalty_ctx *lc, struct member_state *ms, const char *type,
-                       int64_t points, const struct entry *tmpl, const char *lots_json,
-                       int64_t at, struct entry *out)
+                       int64_t points, const struct entry *tmpl, const char *lots_json, int64_t at,
+                       struct entry *out)
 {
     struct entry e;
     if (tmpl)
@@ -204,8 +204,7 @@ static int settle_expire(const struct loyalty_ctx *lc, const struct program *p,
         takes_add(&t, l->id, -pts);
         const char *lots = takes_done(lc, &t);
         struct entry tmpl = {.reason = "points expired"};
-        rc = lots ? entry_write(lc, ms, "POINTS_EXPIRATION", -pts, &tmpl, lots, l->expires_at,
-                                NULL)
+        rc = lots ? entry_write(lc, ms, "POINTS_EXPIRATION", -pts, &tmpl, lots, l->expires_at, NULL)
                   : TREU_ENOMEM;
     }
     return rc;
@@ -294,8 +293,8 @@ int loyalty_expiry_at(struct zones *zs, const struct program *p, int64_t earned_
 /* ---- credits and debits ---- */
 
 int loyalty_credit(const struct loyalty_ctx *lc, const struct program *program,
-                   struct member_state *ms, int64_t points, int64_t pending_days,
-                   const char *type, const struct entry *tmpl, struct loyalty_move *out)
+                   struct member_state *ms, int64_t points, int64_t pending_days, const char *type,
+                   const struct entry *tmpl, struct loyalty_move *out)
 {
     ASSERT(points > 0 && points <= LOYALTY_POINTS_MAX);
     int64_t now = lc->tx->now_us;
@@ -633,9 +632,9 @@ static int64_t rule_points(const cJSON *body, const struct trigger *t)
         const cJSON *md = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(loy, "custom_event"), "metadata");
         const cJSON *prop = cJSON_GetObjectItemCaseSensitive(md, "property");
-        const cJSON *v = cJSON_IsString(prop)
-                             ? cJSON_GetObjectItemCaseSensitive(t->event_metadata, prop->valuestring)
-                             : NULL;
+        const cJSON *v = cJSON_IsString(prop) ? cJSON_GetObjectItemCaseSensitive(t->event_metadata,
+                                                                                 prop->valuestring)
+                                              : NULL;
         int64_t every = json_int(md, "every", 0), pts = json_int(md, "points", 0);
         if (!cJSON_IsNumber(v) || every <= 0)
             return 0;
@@ -666,8 +665,8 @@ static int64_t period_start(const struct tz *z, int64_t now, const char *period)
 }
 
 static int rule_under_limit(const struct loyalty_ctx *lc, const struct earning_rule *r,
-                            const cJSON *body, const struct member_state *ms,
-                            const struct tz *z, bool *ok)
+                            const cJSON *body, const struct member_state *ms, const struct tz *z,
+                            bool *ok)
 {
     *ok = true;
     const cJSON *pm = cJSON_GetObjectItemCaseSensitive(
@@ -714,9 +713,9 @@ static const char *trigger_event(const struct trigger *t)
 }
 
 /* Evaluates one rule for one member and credits what it awards. */
-static int earn_rule(const struct loyalty_ctx *lc, const struct program *p,
-                     struct member_state *ms, const struct earning_rule *r,
-                     struct earn_input *in, const struct tz *z, struct earn_result *out)
+static int earn_rule(const struct loyalty_ctx *lc, const struct program *p, struct member_state *ms,
+                     const struct earning_rule *r, struct earn_input *in, const struct tz *z,
+                     struct earn_result *out)
 {
     cJSON *body = cJSON_Parse(r->body_json);
     if (!body)
@@ -752,8 +751,7 @@ static int earn_rule(const struct loyalty_ctx *lc, const struct program *p,
 }
 
 static int earn_program(const struct loyalty_ctx *lc, const struct trigger *t,
-                        const struct program *p, struct member_state *ms,
-                        struct earn_result *out)
+                        const struct program *p, struct member_state *ms, struct earn_result *out)
 {
     int64_t now = lc->tx->now_us;
     if (!p->active || (p->start_date && now < p->start_date) ||
@@ -767,11 +765,9 @@ static int earn_program(const struct loyalty_ctx *lc, const struct trigger *t,
         rc = zones_get(lc->zones, p->timezone, &z);
     if (rc < 0)
         return rc;
-    cJSON *cmd = t->customer && t->customer->metadata_json
-                     ? cJSON_Parse(t->customer->metadata_json)
-                     : NULL;
-    cJSON *omd = t->order && t->order->metadata_json ? cJSON_Parse(t->order->metadata_json)
-                                                     : NULL;
+    cJSON *cmd =
+        t->customer && t->customer->metadata_json ? cJSON_Parse(t->customer->metadata_json) : NULL;
+    cJSON *omd = t->order && t->order->metadata_json ? cJSON_Parse(t->order->metadata_json) : NULL;
     struct earn_input in = {.t = t, .ms = ms, .customer_metadata = cmd, .order_metadata = omd};
     tz_to_civil(z, now, &in.local);
     const char *ev = trigger_event(t);
@@ -792,8 +788,8 @@ int loyalty_earn(const struct loyalty_ctx *lc, const struct trigger *t,
         return earn_program(lc, t, only_program, only_ms, out);
     struct member *cards;
     size_t n;
-    int rc = store_member_list_by_customer(lc->tx->conn, lc->pid, t->customer->id, lc->a, &cards,
-                                           &n);
+    int rc =
+        store_member_list_by_customer(lc->tx->conn, lc->pid, t->customer->id, lc->a, &cards, &n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct program p;
         struct member_state ms = {.m = cards[i]};

@@ -19,14 +19,15 @@
 
 #include <cjson/cJSON.h>
 
-#define LOYALTY_POINTS_MAX INT64_C(1000000000000) /* one movement; totals stay far from overflow */
-#define LOYALTY_REASON_BYTES_MAX 255
+#define LOYALTY_POINTS_MAX INT64_C(1000000000000) /* one movement; totals stay far from overflow   \
+                                                   */
+#define LOYALTY_REASON_BYTES_MAX        255
 #define LOYALTY_ENTRIES_PER_TRIGGER_MAX 64 /* entries one order or event may produce */
-#define LOYALTY_CODE_TRIES 16              /* card-code collisions tolerated before giving up */
+#define LOYALTY_CODE_TRIES              16 /* card-code collisions tolerated before giving up */
 
 enum loyalty_result {
     LOYALTY_OK,
-    LOYALTY_INSUFFICIENT, /* not enough active points; nothing was written */
+    LOYALTY_INSUFFICIENT,   /* not enough active points; nothing was written */
     LOYALTY_CODE_EXHAUSTED, /* no free card code after LOYALTY_CODE_TRIES */
 };
 
@@ -35,7 +36,7 @@ struct member_state {
     struct member m;
     struct lot *lots; /* open lots, soonest expiry first */
     size_t nlots;
-    int64_t seq;      /* last entry seq */
+    int64_t seq; /* last entry seq */
 };
 
 /* What one credit or debit did, for answers. */
@@ -59,8 +60,8 @@ TREU_MUST_USE int loyalty_load(const struct loyalty_ctx *lc, const char *member_
 /* Enrols `customer_id` in `program` (returns the existing member when already enrolled:
  * *created false), then runs the program's customer.created rules for a new member. */
 TREU_MUST_USE int loyalty_enroll(const struct loyalty_ctx *lc, const struct program *program,
-                                 const char *customer_id, struct member_state *ms,
-                                 bool *created, enum loyalty_result *res);
+                                 const char *customer_id, struct member_state *ms, bool *created,
+                                 enum loyalty_result *res);
 
 /* Credits `points` (> 0) as a new lot, pending for `pending_days` when > 0, expiring by the
  * program's policy. `type` is the entry type (POINTS_ADDITION, POINTS_ACCRUAL). The
@@ -82,10 +83,10 @@ enum trigger_kind { TRIGGER_ORDER_PAID, TRIGGER_EVENT, TRIGGER_ENROLLED };
 
 struct trigger {
     enum trigger_kind kind;
-    const char *event_name;        /* TRIGGER_EVENT */
+    const char *event_name; /* TRIGGER_EVENT */
     const char *event_id;
-    const cJSON *event_metadata;   /* object or NULL */
-    const struct order *order;     /* TRIGGER_ORDER_PAID */
+    const cJSON *event_metadata; /* object or NULL */
+    const struct order *order;   /* TRIGGER_ORDER_PAID */
     const struct customer *customer;
 };
 

@@ -98,6 +98,19 @@ static int64_t clock_real_now(void *ctx)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static int64_t clock_offset_now(void *ctx)
+{
+    struct clock_offset *c = ctx;
+    return clock_real_now(NULL) + atomic_load(&c->offset_us);
+}
+
+void engine_clock_offset_init(struct clock_offset *c)
+{
+    c->clock.now_us = clock_offset_now;
+    c->clock.ctx = c;
+    atomic_init(&c->offset_us, 0);
+}
+
 static void rng_sodium_fill(void *ctx, void *out, size_t n)
 {
     (void)ctx;

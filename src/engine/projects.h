@@ -10,6 +10,7 @@
 #include "core/tstime.h"
 #include "store/store.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #define PROJECT_NAME_BYTES_MAX 100
@@ -47,6 +48,14 @@ enum key_check { KEY_OK, KEY_UNKNOWN, KEY_BAD_TOKEN, KEY_REVOKED };
  * the key (its project and kind). */
 TREU_MUST_USE int projects_key_check(struct store_conn *c, const char *app_id, const char *token,
                                      struct arena *a, struct api_key *key, enum key_check *result);
+
+/* A real clock that can be moved forward, for black-box tests of time (`treu serve
+ * --test-clock`). Never enabled unless asked for. */
+struct clock_offset {
+    struct clock clock; /* pass &c->clock wherever a clock is wanted */
+    _Atomic int64_t offset_us;
+};
+void engine_clock_offset_init(struct clock_offset *c);
 
 /* The process's real clock and randomness (libsodium), for the server and the CLI. */
 const struct clock *engine_clock_system(void);

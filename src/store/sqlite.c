@@ -49,6 +49,7 @@ enum stmt_id {
     ST_MEMBER_LIST,
     ST_MEMBER_LIST_CUSTOMER,
     ST_MEMBER_COUNT,
+    ST_MEMBER_DUE,
     ST_LOT_INSERT,
     ST_LOT_UPDATE,
     ST_LOT_LIST_OPEN,
@@ -72,20 +73,21 @@ enum stmt_id {
     ST_COUNT
 };
 
-#define PROGRAM_COLS                                                                       \
-    "id, name, description, timezone, code_config, expiration, pending_days, allow_negative, " \
-    "start_date, expiration_date, active, metadata, issued, subtracted, expired, created_at, " \
+#define PROGRAM_COLS                                                                               \
+    "id, name, description, timezone, code_config, expiration, pending_days, allow_negative, "     \
+    "start_date, expiration_date, active, metadata, issued, subtracted, expired, created_at, "     \
     "updated_at"
-#define MEMBER_COLS                                                                        \
-    "id, program_id, customer_id, code, metadata, earned, balance, pending, subtracted, "   \
+#define MEMBER_COLS                                                                                \
+    "id, program_id, customer_id, code, metadata, earned, balance, pending, subtracted, "          \
     "expired, next_due_at, created_at, updated_at"
-#define LOT_COLS "id, amount, remaining, state, expires_at, release_at, entry_id, rule_id, created_at"
-#define ENTRY_COLS                                                                         \
-    "id, member_id, seq, program_id, type, points, balance_after, reason, rule_id, order_id, " \
+#define LOT_COLS                                                                                   \
+    "id, amount, remaining, state, expires_at, release_at, entry_id, rule_id, created_at"
+#define ENTRY_COLS                                                                                 \
+    "id, member_id, seq, program_id, type, points, balance_after, reason, rule_id, order_id, "     \
     "order_source_id, event_id, event_name, lots, created_at"
 #define RULE_COLS "id, program_id, event, body, active, created_at, updated_at"
-#define ORDER_COLS                                                                         \
-    "id, source_id, customer_id, status, amount, items, metadata, earned_at, created_at, "   \
+#define ORDER_COLS                                                                                 \
+    "id, source_id, customer_id, status, amount, items, metadata, earned_at, created_at, "         \
     "updated_at"
 #define EVENT_COLS "id, name, customer_id, source_id, metadata, result, created_at"
 
@@ -133,8 +135,9 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "idempotency WHERE project_id = ?1 AND key = ?2",
     [ST_IDEM_PUT] = "INSERT INTO idempotency (project_id, key, request_hash, request, status, "
                     "response, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [ST_PROGRAM_INSERT] = "INSERT INTO programs (project_id, " PROGRAM_COLS ") VALUES (?1, ?2, "
-                          "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+    [ST_PROGRAM_INSERT] =
+        "INSERT INTO programs (project_id, " PROGRAM_COLS ") VALUES (?1, ?2, "
+        "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     [ST_PROGRAM_UPDATE] = "UPDATE programs SET name = ?3, description = ?4, timezone = ?5, "
                           "code_config = ?6, expiration = ?7, pending_days = ?8, "
                           "allow_negative = ?9, start_date = ?10, expiration_date = ?11, "
@@ -163,6 +166,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                        "program_id = ?2 ORDER BY created_at DESC, id DESC LIMIT ?3 OFFSET ?4",
     [ST_MEMBER_LIST_CUSTOMER] = "SELECT " MEMBER_COLS " FROM members WHERE project_id = ?1 AND "
                                 "customer_id = ?2 ORDER BY created_at LIMIT 100",
+    [ST_MEMBER_DUE] = "SELECT project_id, id FROM members WHERE next_due_at IS NOT NULL AND "
+                      "next_due_at <= ?1 ORDER BY next_due_at LIMIT ?2",
     [ST_MEMBER_COUNT] = "SELECT count(*) FROM members WHERE project_id = ?1 AND program_id = ?2",
     [ST_LOT_INSERT] = "INSERT INTO lots (project_id, member_id, " LOT_COLS ") VALUES (?1, ?2, ?3, "
                       "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -867,12 +872,12 @@ static int sq_query_int(struct sqlite_conn *c, sqlite3_stmt *st, int64_t *v, con
     return rc;
 }
 
-#define SQ_PREP(c, id, st)                                                                 \
-    sqlite3_stmt *st = NULL;                                                               \
-    do {                                                                                   \
-        int prc_ = sq_stmt((c), (id), &st);                                                \
-        if (prc_ < 0)                                                                      \
-            return prc_;                                                                   \
+#define SQ_PREP(c, id, st)                                                                         \
+    sqlite3_stmt *st = NULL;                                                                       \
+    do {                                                                                           \
+        int prc_ = sq_stmt((c), (id), &st);                                                        \
+        if (prc_ < 0)                                                                              \
+            return prc_;                                                                           \
     } while (0)
 
 #define SQ_CONN(bc) struct sqlite_conn *c = (struct sqlite_conn *)(bc)
@@ -946,8 +951,8 @@ static int sq_program_update(struct store_conn *bc, const char *pid, const struc
     return sq_exec_one(c, st, "program update");
 }
 
-static int sq_program_get(struct store_conn *bc, const char *pid, const char *ref,
-                          struct arena *a, struct program *out)
+static int sq_program_get(struct store_conn *bc, const char *pid, const char *ref, struct arena *a,
+                          struct program *out)
 {
     SQ_CONN(bc);
     for (int by_name = 0; by_name < 2; by_name++) {
@@ -976,8 +981,8 @@ static int sq_program_list(struct store_conn *bc, const char *pid, const struct 
     bind_text(st, 1, pid);
     sqlite3_bind_int64(st, 2, pg->limit);
     sqlite3_bind_int64(st, 3, pg->offset);
-    return sq_query_many(c, st, sq_read_program, sizeof **out, (size_t)pg->limit, a,
-                         (void **)out, n, "program list");
+    return sq_query_many(c, st, sq_read_program, sizeof **out, (size_t)pg->limit, a, (void **)out,
+                         n, "program list");
 }
 
 static int sq_program_delete(struct store_conn *bc, const char *pid, const char *id)
@@ -1073,9 +1078,8 @@ static int sq_member_get(struct store_conn *bc, const char *pid, const char *ref
     return TREU_ENOTFOUND;
 }
 
-static int sq_member_get_by_customer(struct store_conn *bc, const char *pid,
-                                     const char *program_id, const char *customer_id,
-                                     struct arena *a, struct member *out)
+static int sq_member_get_by_customer(struct store_conn *bc, const char *pid, const char *program_id,
+                                     const char *customer_id, struct arena *a, struct member *out)
 {
     SQ_CONN(bc);
     SQ_PREP(c, ST_MEMBER_GET_CUSTOMER, st);
@@ -1110,13 +1114,13 @@ static int sq_member_list(struct store_conn *bc, const char *pid, const char *pr
     bind_text(st, 2, program_id);
     sqlite3_bind_int64(st, 3, pg->limit);
     sqlite3_bind_int64(st, 4, pg->offset);
-    return sq_query_many(c, st, sq_read_member, sizeof **out, (size_t)pg->limit, a, (void **)out,
-                         n, "member list");
+    return sq_query_many(c, st, sq_read_member, sizeof **out, (size_t)pg->limit, a, (void **)out, n,
+                         "member list");
 }
 
 static int sq_member_list_by_customer(struct store_conn *bc, const char *pid,
-                                      const char *customer_id, struct arena *a,
-                                      struct member **out, size_t *n)
+                                      const char *customer_id, struct arena *a, struct member **out,
+                                      size_t *n)
 {
     SQ_CONN(bc);
     SQ_PREP(c, ST_MEMBER_LIST_CUSTOMER, st);
@@ -1124,6 +1128,26 @@ static int sq_member_list_by_customer(struct store_conn *bc, const char *pid,
     bind_text(st, 2, customer_id);
     return sq_query_many(c, st, sq_read_member, sizeof **out, 100, a, (void **)out, n,
                          "member list by customer");
+}
+
+static bool sq_read_due(sqlite3_stmt *st, struct arena *a, void *out)
+{
+    struct due_member *o = out;
+    (void)a;
+    col_fixed(st, 0, o->project_id, sizeof o->project_id);
+    col_fixed(st, 1, o->member_id, sizeof o->member_id);
+    return true;
+}
+
+static int sq_member_list_due(struct store_conn *bc, int64_t now, size_t max, struct arena *a,
+                              struct due_member **out, size_t *n)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_MEMBER_DUE, st);
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    return sq_query_many(c, st, sq_read_due, sizeof **out, max, a, (void **)out, n,
+                         "member list due");
 }
 
 /* ---- lots ---- */
@@ -1185,8 +1209,8 @@ static int sq_lot_list_open(struct store_conn *bc, const char *pid, const char *
     SQ_PREP(c, ST_LOT_LIST_OPEN, st);
     bind_text(st, 1, pid);
     bind_text(st, 2, member_id);
-    return sq_query_many(c, st, sq_read_lot, sizeof **out, SQLITE_LOTS_OPEN_MAX, a, (void **)out,
-                         n, "lot list");
+    return sq_query_many(c, st, sq_read_lot, sizeof **out, SQLITE_LOTS_OPEN_MAX, a, (void **)out, n,
+                         "lot list");
 }
 
 /* ---- entries ---- */
@@ -1254,8 +1278,8 @@ static int sq_entry_list(struct store_conn *bc, const char *pid, const char *mem
     bind_text(st, 2, member_id);
     sqlite3_bind_int64(st, 3, pg->limit);
     sqlite3_bind_int64(st, 4, pg->offset);
-    return sq_query_many(c, st, sq_read_entry, sizeof **out, (size_t)pg->limit, a, (void **)out,
-                         n, "entry list");
+    return sq_query_many(c, st, sq_read_entry, sizeof **out, (size_t)pg->limit, a, (void **)out, n,
+                         "entry list");
 }
 
 static int sq_entry_last_seq(struct store_conn *bc, const char *pid, const char *member_id,
@@ -1353,8 +1377,7 @@ static int sq_rule_list(struct store_conn *bc, const char *pid, const char *prog
     SQ_PREP(c, active_only ? ST_RULE_LIST_ACTIVE : ST_RULE_LIST, st);
     bind_text(st, 1, pid);
     bind_text(st, 2, program_id);
-    return sq_query_many(c, st, sq_read_rule, sizeof **out, 1000, a, (void **)out, n,
-                         "rule list");
+    return sq_query_many(c, st, sq_read_rule, sizeof **out, 1000, a, (void **)out, n, "rule list");
 }
 
 /* ---- orders and events ---- */
@@ -1493,6 +1516,7 @@ static const struct store_ops sqlite_ops = {
     .member_list = sq_member_list,
     .member_list_by_customer = sq_member_list_by_customer,
     .member_count = sq_member_count,
+    .member_list_due = sq_member_list_due,
     .lot_insert = sq_lot_insert,
     .lot_update = sq_lot_update,
     .lot_list_open = sq_lot_list_open,

@@ -159,7 +159,8 @@ const char *const sqlite_migrations[] = {
     "  updated_at INTEGER NOT NULL,"
     "  PRIMARY KEY (project_id, id)"
     ");"
-    "CREATE UNIQUE INDEX orders_source ON orders(project_id, source_id) WHERE source_id IS NOT NULL;"
+    "CREATE UNIQUE INDEX orders_source ON orders(project_id, source_id) WHERE source_id IS NOT "
+    "NULL;"
     "CREATE TABLE events ("
     "  project_id TEXT NOT NULL,"
     "  id TEXT NOT NULL,"
@@ -171,7 +172,8 @@ const char *const sqlite_migrations[] = {
     "  created_at INTEGER NOT NULL,"
     "  PRIMARY KEY (project_id, id)"
     ");"
-    "CREATE UNIQUE INDEX events_source ON events(project_id, source_id) WHERE source_id IS NOT NULL;",
+    "CREATE UNIQUE INDEX events_source ON events(project_id, source_id) WHERE source_id IS NOT "
+    "NULL;",
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -329,3 +329,9 @@ int store_event_get_by_source(struct store_conn *c, const char *pid, const char 
 {
     return c->ops->event_get_by_source(c, pid, source_id, a, out);
 }
+
+int store_member_list_due(struct store_conn *c, int64_t now, size_t max, struct arena *a,
+                          struct due_member **out, size_t *n)
+{
+    return c->ops->member_list_due(c, now, max, a, out, n);
+}

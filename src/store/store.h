@@ -276,6 +276,15 @@ TREU_MUST_USE int store_member_list_by_customer(struct store_conn *c, const char
 TREU_MUST_USE int store_member_count(struct store_conn *c, const char *pid, const char *program_id,
                                      int64_t *count);
 
+/* A member whose pending release or expiry has come (for the scheduler; across projects). */
+struct due_member {
+    char project_id[IDS_MAX_LEN];
+    char member_id[IDS_MAX_LEN];
+};
+/* Members with next_due_at <= now, soonest first, at most `max`. */
+TREU_MUST_USE int store_member_list_due(struct store_conn *c, int64_t now, size_t max,
+                                        struct arena *a, struct due_member **out, size_t *n);
+
 TREU_MUST_USE int store_lot_insert(struct store_conn *c, const char *pid, const char *member_id,
                                    const struct lot *l);
 /* Writes remaining and state. */
@@ -371,6 +380,8 @@ struct store_ops {
                                    struct arena *a, struct member **out, size_t *n);
     int (*member_count)(struct store_conn *c, const char *pid, const char *program_id,
                         int64_t *count);
+    int (*member_list_due)(struct store_conn *c, int64_t now, size_t max, struct arena *a,
+                           struct due_member **out, size_t *n);
     int (*lot_insert)(struct store_conn *c, const char *pid, const char *member_id,
                       const struct lot *l);
     int (*lot_update)(struct store_conn *c, const char *pid, const char *member_id,
