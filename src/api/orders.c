@@ -1,7 +1,9 @@
 /* orders.c - /v1/orders and /v1/events: the two ways points are earned from outside.
  * An order whose status becomes PAID runs the order.paid earning rules of every program
- * the customer belongs to, once per order; an event runs the rules named after it. Both
- * answer with what was earned, in the same transaction as the order or event itself. */
+ * the customer belongs to, once per order; an event runs the rules named after it. An
+ * earned order that is CANCELED, or whose amount goes down (a partial refund), takes back
+ * exactly the difference. All answer with the ledger entries they made, written in the
+ * same transaction as the order or event itself. */
 #include "api/api.h"
 
 #include "engine/customers.h"
@@ -136,16 +138,23 @@ static int orders_apply(struct command *cmd, const struct writer_tx *tx)
         ids_make(tx->rng, "ord_", o.id);
         o.created_at = tx->now_us;
     }
+    int64_t old_amount = o.amount;
     order_overlay(&o, oc, oc->has_customer ? cu.id : NULL);
     o.updated_at = tx->now_us;
     struct earn_result *er = arena_zalloc(&r->arena, sizeof *er);
     if (!er)
         return TREU_ENOMEM;
+    struct loyalty_ctx lc = {.tx = tx, .zones = r->app->zones, .pid = r->project_id,
+                             .a = &r->arena};
+    bool canceled = strcmp(o.status, "CANCELED") == 0;
+    if (exists && o.earned_at && (canceled || o.amount < old_amount)) {
+        rc = loyalty_reverse_order(&lc, &o, o.amount, canceled, er);
+        if (rc < 0)
+            return rc;
+    }
     if (strcmp(o.status, "PAID") == 0 && !o.earned_at && o.customer_id) {
         struct customer paid_by;
         rc = store_customer_get(tx->conn, r->project_id, o.customer_id, &r->arena, &paid_by);
-        struct loyalty_ctx lc = {
-            .tx = tx, .zones = r->app->zones, .pid = r->project_id, .a = &r->arena};
         struct trigger t = {.kind = TRIGGER_ORDER_PAID, .order = &o, .customer = &paid_by};
         if (rc == 0)
             rc = loyalty_earn(&lc, &t, NULL, NULL, er);

@@ -804,6 +804,159 @@ int loyalty_earn(const struct loyalty_ctx *lc, const struct trigger *t,
     return rc;
 }
 
+/* ---- reversals ---- */
+
+/* Takes up to `points` from the open lots that `accrual_ids` created, pending first. */
+static int64_t reverse_from_lots(const struct loyalty_ctx *lc, struct member_state *ms,
+                                 const char *const *accrual_ids, size_t nids, int64_t points,
+                                 struct lot_takes *t, int *rc)
+{
+    int64_t taken = 0;
+    for (int pass = 0; pass < 2 && taken < points && *rc == 0; pass++) {
+        enum lot_state want = pass == 0 ? LOT_PENDING : LOT_ACTIVE;
+        for (size_t i = 0; i < ms->nlots && taken < points && *rc == 0; i++) {
+            struct lot *l = &ms->lots[i];
+            bool mine = false;
+            for (size_t k = 0; k < nids && !mine; k++)
+                mine = strcmp(l->entry_id, accrual_ids[k]) == 0;
+            if (!mine || l->state != want || l->remaining == 0)
+                continue;
+            int64_t take = l->remaining < points - taken ? l->remaining : points - taken;
+            l->remaining -= take;
+            if (want == LOT_PENDING)
+                ms->m.pending -= take;
+            else
+                ms->m.balance -= take;
+            if (l->remaining == 0)
+                l->state = LOT_REVERSED;
+            taken += take;
+            takes_add(t, l->id, -take);
+            *rc = store_lot_update(lc->tx->conn, lc->pid, ms->m.id, l);
+        }
+    }
+    return taken;
+}
+
+/* What one rule should have awarded for the order at its new amount. */
+static int reverse_target(const struct loyalty_ctx *lc, const struct member_state *ms,
+                          const char *rule_id, const struct order *o, int64_t new_amount,
+                          bool cancel, int64_t earned, int64_t *target)
+{
+    *target = 0;
+    if (cancel)
+        return 0;
+    struct earning_rule r;
+    int rc = store_rule_get(lc->tx->conn, lc->pid, ms->m.program_id, rule_id, lc->a, &r);
+    if (rc == TREU_ENOTFOUND) { /* the rule is gone: keep what it gave */
+        *target = earned;
+        return 0;
+    }
+    cJSON *body = rc == 0 ? cJSON_Parse(r.body_json) : NULL;
+    if (rc == 0 && !body)
+        rc = TREU_EINVAL;
+    if (rc < 0)
+        return rc;
+    struct order smaller = *o;
+    smaller.amount = new_amount;
+    struct trigger t = {.kind = TRIGGER_ORDER_PAID, .order = &smaller};
+    int64_t pts = rule_points(body, &t);
+    *target = pts < earned ? pts : earned;
+    cJSON_Delete(body);
+    return 0;
+}
+
+/* Reverses one rule's accruals for one order and member. */
+static int reverse_rule(const struct loyalty_ctx *lc, const struct program *p,
+                        struct member_state *ms, const struct entry *es, size_t n,
+                        const char *rule_id, const struct order *o, int64_t new_amount,
+                        bool cancel, struct earn_result *out)
+{
+    int64_t earned = 0, reversed = 0;
+    const char **ids = arena_alloc(lc->a, (n ? n : 1) * sizeof *ids);
+    size_t nids = 0;
+    if (!ids)
+        return TREU_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (!es[i].rule_id || strcmp(es[i].rule_id, rule_id) != 0)
+            continue;
+        if (strcmp(es[i].type, "POINTS_ACCRUAL") == 0) {
+            earned += es[i].points;
+            ids[nids++] = es[i].id;
+        } else if (strcmp(es[i].type, "POINTS_REFUND") == 0) {
+            reversed += -es[i].points + es[i].shortfall;
+        }
+    }
+    int64_t target;
+    int rc = reverse_target(lc, ms, rule_id, o, new_amount, cancel, earned, &target);
+    int64_t due = earned - reversed - target;
+    if (rc < 0 || due <= 0)
+        return rc;
+    struct lot_takes t;
+    takes_init(&t);
+    int64_t taken = reverse_from_lots(lc, ms, ids, nids, due, &t, &rc);
+    const char *lots = takes_done(lc, &t);
+    if (rc < 0)
+        return rc;
+    if (!lots)
+        return TREU_ENOMEM;
+    ms->m.subtracted += taken;
+    struct entry tmpl = {.rule_id = rule_id, .order_id = o->id, .order_source_id = o->source_id,
+                         .reason = cancel ? "order canceled" : "order partly refunded",
+                         .shortfall = due - taken};
+    struct entry e;
+    rc = entry_write(lc, ms, "POINTS_REFUND", -taken, &tmpl, lots, lc->tx->now_us, &e);
+    if (rc == 0)
+        rc = store_program_account(lc->tx->conn, lc->pid, p->id, 0, taken, 0);
+    if (rc == 0)
+        rc = member_write(lc, ms);
+    if (rc == 0 && out->n < LOYALTY_ENTRIES_PER_TRIGGER_MAX) {
+        out->entries[out->n++] = e;
+        out->points -= taken;
+    }
+    return rc;
+}
+
+static int reverse_member(const struct loyalty_ctx *lc, struct member_state *ms,
+                          const struct order *o, int64_t new_amount, bool cancel,
+                          struct earn_result *out)
+{
+    struct program p;
+    struct entry *es;
+    size_t n;
+    int rc = store_program_get(lc->tx->conn, lc->pid, ms->m.program_id, lc->a, &p);
+    if (rc == 0)
+        rc = member_open(lc, ms);
+    if (rc == 0)
+        rc = member_settle(lc, &p, ms);
+    if (rc == 0)
+        rc = store_entry_list_order(lc->tx->conn, lc->pid, ms->m.id, o->id, lc->a, &es, &n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        bool first = es[i].rule_id && strcmp(es[i].type, "POINTS_ACCRUAL") == 0;
+        for (size_t k = 0; first && k < i; k++)
+            first = !(es[k].rule_id && strcmp(es[k].rule_id, es[i].rule_id) == 0 &&
+                      strcmp(es[k].type, "POINTS_ACCRUAL") == 0);
+        if (first)
+            rc = reverse_rule(lc, &p, ms, es, n, es[i].rule_id, o, new_amount, cancel, out);
+    }
+    return rc;
+}
+
+int loyalty_reverse_order(const struct loyalty_ctx *lc, const struct order *o,
+                          int64_t new_amount, bool cancel, struct earn_result *out)
+{
+    if (!o->customer_id)
+        return 0;
+    struct member *cards;
+    size_t n;
+    int rc = store_member_list_by_customer(lc->tx->conn, lc->pid, o->customer_id, lc->a, &cards,
+                                           &n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct member_state ms = {.m = cards[i]};
+        rc = reverse_member(lc, &ms, o, new_amount, cancel, out);
+    }
+    return rc;
+}
+
 /* ---- the read-side view ---- */
 
 int loyalty_view(struct store_conn *c, const char *pid, const struct member *m, int64_t now,

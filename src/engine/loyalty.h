@@ -102,6 +102,15 @@ TREU_MUST_USE int loyalty_earn(const struct loyalty_ctx *lc, const struct trigge
                                const struct program *only_program, struct member_state *only_ms,
                                struct earn_result *out);
 
+/* Takes back what order `o` earned beyond what it would earn at `new_amount` (`cancel`:
+ * everything), in every program the customer belongs to, rule by rule: from the lots
+ * those accruals created, pending remainders first, then active ones. Points already spent
+ * cannot be taken back: they are recorded as the entry's shortfall, and the balance never
+ * goes below zero because of a refund. Repeating a refund takes nothing twice. */
+TREU_MUST_USE int loyalty_reverse_order(const struct loyalty_ctx *lc, const struct order *o,
+                                        int64_t new_amount, bool cancel,
+                                        struct earn_result *out);
+
 /* The member as a reader sees it at `now`: totals with every due release and expiry
  * applied in memory (nothing is written). Also the next expiry (instant and points). */
 struct member_view {

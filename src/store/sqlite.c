@@ -55,6 +55,7 @@ enum stmt_id {
     ST_LOT_LIST_OPEN,
     ST_ENTRY_INSERT,
     ST_ENTRY_LIST,
+    ST_ENTRY_LIST_ORDER,
     ST_ENTRY_COUNT,
     ST_ENTRY_LAST_SEQ,
     ST_ENTRY_COUNT_RULE,
@@ -84,7 +85,7 @@ enum stmt_id {
     "id, amount, remaining, state, expires_at, release_at, entry_id, rule_id, created_at"
 #define ENTRY_COLS                                                                                 \
     "id, member_id, seq, program_id, type, points, balance_after, reason, rule_id, order_id, "     \
-    "order_source_id, event_id, event_name, lots, created_at"
+    "order_source_id, event_id, event_name, lots, shortfall, created_at"
 #define RULE_COLS "id, program_id, event, body, active, created_at, updated_at"
 #define ORDER_COLS                                                                                 \
     "id, source_id, customer_id, status, amount, items, metadata, earned_at, created_at, "         \
@@ -177,7 +178,9 @@ static const char *const stmt_sql[ST_COUNT] = {
                          "AND state IN (0, 1) AND remaining > 0 ORDER BY expires_at IS NULL, "
                          "expires_at, created_at, id LIMIT 10000",
     [ST_ENTRY_INSERT] = "INSERT INTO entries (project_id, " ENTRY_COLS ") VALUES (?1, ?2, ?3, "
-                        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+    [ST_ENTRY_LIST_ORDER] = "SELECT " ENTRY_COLS " FROM entries WHERE project_id = ?1 AND "
+                            "member_id = ?2 AND order_id = ?3 ORDER BY seq LIMIT 1000",
     [ST_ENTRY_LIST] = "SELECT " ENTRY_COLS " FROM entries WHERE project_id = ?1 AND member_id = "
                       "?2 ORDER BY seq DESC LIMIT ?3 OFFSET ?4",
     [ST_ENTRY_COUNT] = "SELECT count(*) FROM entries WHERE project_id = ?1 AND member_id = ?2",
@@ -1234,7 +1237,8 @@ static int sq_entry_insert(struct store_conn *bc, const char *pid, const struct 
     bind_text(st, 13, e->event_id);
     bind_text(st, 14, e->event_name);
     bind_text(st, 15, e->lots_json);
-    sqlite3_bind_int64(st, 16, e->created_at);
+    sqlite3_bind_int64(st, 16, e->shortfall);
+    sqlite3_bind_int64(st, 17, e->created_at);
     return sq_exec_step(c, st, "entry insert", NULL);
 }
 
@@ -1256,7 +1260,8 @@ static bool sq_read_entry(sqlite3_stmt *st, struct arena *a, void *out)
     o->event_id = col_text(st, 11, a, &oom);
     o->event_name = col_text(st, 12, a, &oom);
     o->lots_json = col_text(st, 13, a, &oom);
-    o->created_at = sqlite3_column_int64(st, 14);
+    o->shortfall = sqlite3_column_int64(st, 14);
+    o->created_at = sqlite3_column_int64(st, 15);
     return !oom;
 }
 
@@ -1280,6 +1285,19 @@ static int sq_entry_list(struct store_conn *bc, const char *pid, const char *mem
     sqlite3_bind_int64(st, 4, pg->offset);
     return sq_query_many(c, st, sq_read_entry, sizeof **out, (size_t)pg->limit, a, (void **)out, n,
                          "entry list");
+}
+
+static int sq_entry_list_order(struct store_conn *bc, const char *pid, const char *member_id,
+                               const char *order_id, struct arena *a, struct entry **out,
+                               size_t *n)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_ENTRY_LIST_ORDER, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, member_id);
+    bind_text(st, 3, order_id);
+    return sq_query_many(c, st, sq_read_entry, sizeof **out, 1000, a, (void **)out, n,
+                         "entry list order");
 }
 
 static int sq_entry_last_seq(struct store_conn *bc, const char *pid, const char *member_id,
@@ -1522,6 +1540,7 @@ static const struct store_ops sqlite_ops = {
     .lot_list_open = sq_lot_list_open,
     .entry_insert = sq_entry_insert,
     .entry_list = sq_entry_list,
+    .entry_list_order = sq_entry_list_order,
     .entry_last_seq = sq_entry_last_seq,
     .entry_count_rule = sq_entry_count_rule,
     .rule_insert = sq_rule_insert,

@@ -174,6 +174,12 @@ const char *const sqlite_migrations[] = {
     ");"
     "CREATE UNIQUE INDEX events_source ON events(project_id, source_id) WHERE source_id IS NOT "
     "NULL;",
+
+    /* 3: reversals record what could not be reclaimed because it was already spent, and
+     * find an order's entries fast. */
+    "ALTER TABLE entries ADD COLUMN shortfall INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX entries_order ON entries(project_id, member_id, order_id)"
+    "  WHERE order_id IS NOT NULL;",
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

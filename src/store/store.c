@@ -335,3 +335,9 @@ int store_member_list_due(struct store_conn *c, int64_t now, size_t max, struct 
 {
     return c->ops->member_list_due(c, now, max, a, out, n);
 }
+
+int store_entry_list_order(struct store_conn *c, const char *pid, const char *member_id,
+                           const char *order_id, struct arena *a, struct entry **out, size_t *n)
+{
+    return c->ops->entry_list_order(c, pid, member_id, order_id, a, out, n);
+}

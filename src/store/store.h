@@ -101,7 +101,7 @@ struct member {
     int64_t created_at, updated_at;
 };
 
-enum lot_state { LOT_PENDING = 0, LOT_ACTIVE = 1, LOT_SPENT = 2, LOT_EXPIRED = 3 };
+enum lot_state { LOT_PENDING = 0, LOT_ACTIVE = 1, LOT_SPENT = 2, LOT_EXPIRED = 3, LOT_REVERSED = 4 };
 
 /* A lot of points: what one credit created, and what is left of it. */
 struct lot {
@@ -125,6 +125,7 @@ struct entry {
     int64_t points, balance_after;
     const char *reason, *rule_id, *order_id, *order_source_id, *event_id, *event_name;
     const char *lots_json; /* [{"id": "lopb_…", "points": -20}, …] */
+    int64_t shortfall;     /* reversals: points that could not be reclaimed (already spent) */
     int64_t created_at;
 };
 
@@ -300,6 +301,10 @@ TREU_MUST_USE int store_entry_insert(struct store_conn *c, const char *pid, cons
 TREU_MUST_USE int store_entry_list(struct store_conn *c, const char *pid, const char *member_id,
                                    const struct page *pg, struct arena *a, struct entry **out,
                                    size_t *n, int64_t *total);
+/* Every entry of one order for one member (at most 1,000), oldest first. */
+TREU_MUST_USE int store_entry_list_order(struct store_conn *c, const char *pid,
+                                         const char *member_id, const char *order_id,
+                                         struct arena *a, struct entry **out, size_t *n);
 /* The member's highest seq (0 when none). */
 TREU_MUST_USE int store_entry_last_seq(struct store_conn *c, const char *pid, const char *member_id,
                                        int64_t *seq);
@@ -392,6 +397,9 @@ struct store_ops {
     int (*entry_list)(struct store_conn *c, const char *pid, const char *member_id,
                       const struct page *pg, struct arena *a, struct entry **out, size_t *n,
                       int64_t *total);
+    int (*entry_list_order)(struct store_conn *c, const char *pid, const char *member_id,
+                            const char *order_id, struct arena *a, struct entry **out,
+                            size_t *n);
     int (*entry_last_seq)(struct store_conn *c, const char *pid, const char *member_id,
                           int64_t *seq);
     int (*entry_count_rule)(struct store_conn *c, const char *pid, const char *member_id,
