@@ -340,8 +340,9 @@ static int code_config_or_reply(struct request *r, const cJSON *cc, struct progr
         req_string_field_or_reply(r, cc, "charset", CODES_CHARSET_MAX, true, &cs) < 0 ||
         req_string_field_or_reply(r, cc, "prefix", CODES_LEN_MAX, true, &pre) < 0 ||
         req_string_field_or_reply(r, cc, "postfix", CODES_LEN_MAX, true, &post) < 0 ||
-        req_int_field_or_reply(r, cc, where, "length", CODES_RANDOM_MIN, CODES_LEN_MAX, &len,
-                               &has_len) < 0)
+        (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cc, "length")) &&
+         req_int_field_or_reply(r, cc, where, "length", CODES_RANDOM_MIN, CODES_LEN_MAX, &len,
+                                &has_len) < 0))
         return -1;
     struct code_config c = {pat.v, cs.v, pre.v, post.v, (int)len};
     char why[128];
@@ -358,7 +359,11 @@ static int code_config_or_reply(struct request *r, const cJSON *cc, struct progr
     jw_kv_str(&w, "charset", c.charset ? c.charset : CODES_DEFAULT_CHARSET);
     jw_kv_str(&w, "prefix", c.prefix);
     jw_kv_str(&w, "postfix", c.postfix);
-    jw_kv_int(&w, "length", c.pattern ? 0 : c.length);
+    jw_key(&w, "length");
+    if (c.pattern)
+        jw_null(&w);
+    else
+        jw_int(&w, c.length);
     jw_obj_close(&w);
     pc->in.code_config_json = arena_strndup(&r->arena, b.ptr, b.len);
     buf_cleanup(&b);
