@@ -93,10 +93,10 @@ export async function keysList(dataDir) {
 }
 
 /* Spawns `treu serve` on 127.0.0.1:0 and waits for "treu: listening on http://...". */
-function spawnServe(dataDir) {
+function spawnServe(dataDir, extra = []) {
   return new Promise((resolve, reject) => {
     const proc = spawn(TREU_BIN,
-      ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, '--log-level', 'warn'],
+      ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, '--log-level', 'warn', ...extra],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     liveProcs.add(proc);
 
@@ -160,15 +160,17 @@ export async function waitExit(proc, ms) {
   }
 }
 
-/* Starts a server. Returns {url, keys, dataDir, proc, stop(), kill(), restart()}. */
-export async function startTreu({ dataDir } = {}) {
+/* Starts a server. Returns {url, keys, dataDir, proc, stop(), kill(), restart()}.
+ * testClock: start with --test-clock (POST /v1/_test/clock moves the server's clock). */
+export async function startTreu({ dataDir, testClock = false } = {}) {
+  const extra = testClock ? ['--test-clock'] : [];
   const ownDir = !dataDir;
   if (!dataDir) dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'treu-api-'));
   const keys = await createProject(dataDir, 'test');
 
   const t = { url: null, keys, dataDir, proc: null };
   const attach = ({ proc, url }) => { t.proc = proc; t.url = url; };
-  attach(await spawnServe(dataDir));
+  attach(await spawnServe(dataDir, extra));
 
   /* SIGTERM, wait up to 10 s, then SIGKILL. Resolves {code, signal, ms, forced}. */
   t.shutdown = async () => {
@@ -197,7 +199,7 @@ export async function startTreu({ dataDir } = {}) {
   };
   t.restart = async () => {
     if (t.proc && t.proc.exitCode === null && t.proc.signalCode === null) await t.shutdown();
-    attach(await spawnServe(dataDir));
+    attach(await spawnServe(dataDir, extra));
     return t;
   };
   /* Stops the server and removes the data dir (unless TREU_KEEP_DATA is set). */
