@@ -12,6 +12,7 @@
 #include "engine/customers.h"
 #include "engine/loyalty.h"
 
+#include <math.h>
 #include <string.h>
 
 #define PROGRAM_NAME_BYTES_MAX        255
@@ -55,6 +56,8 @@ static void program_render(struct jw *w, const struct program *p)
     jw_kv_int(w, "period_days", p->pending_days);
     jw_obj_close(w);
     jw_kv_bool(w, "allow_negative_balance", p->allow_negative);
+    jw_kv_raw(w, "tier_qualification",
+              p->tier_qualification_json ? p->tier_qualification_json : "{\"type\":\"BALANCE\"}");
     jw_kv_time(w, "start_date", p->start_date);
     jw_kv_time(w, "expiration_date", p->expiration_date);
     jw_kv_bool(w, "active", p->active);
@@ -83,6 +86,8 @@ static void member_render(struct jw *w, const struct member *m, const char *prog
     jw_kv_str(w, "type", "LOYALTY_CARD");
     jw_kv_str(w, "holder_id", m->customer_id);
     jw_kv_bool(w, "active", true);
+    jw_kv_str(w, "tier_id", m->tier_id[0] ? m->tier_id : NULL);
+    jw_kv_time(w, "tier_since", m->tier_since);
     jw_key(w, "loyalty_card");
     jw_obj_open(w);
     jw_kv_int(w, "points", v->earned);
@@ -239,6 +244,7 @@ enum program_field {
     PF_END = 1 << 8,
     PF_ACTIVE = 1 << 9,
     PF_METADATA = 1 << 10,
+    PF_TIERQ = 1 << 11,
 };
 
 struct program_cmd {
@@ -259,6 +265,7 @@ static const char *const program_fields[] = {"name",
                                              "expiration_date",
                                              "active",
                                              "metadata",
+                                             "tier_qualification",
                                              NULL};
 /* Voucherify fields treu accepts and ignores, so SDK payloads and fetched objects pass. */
 static const char *const program_ignored[] = {
@@ -415,6 +422,55 @@ static int zone_or_reply(struct request *r, const char *name)
     return -1;
 }
 
+/* {"type": "BALANCE"} or {"type": "POINTS_IN_PERIOD", "period": "ROLLING_DAYS", "days": N}
+ * or {"type": "POINTS_IN_PERIOD", "period": "CALENDAR_MONTH|CALENDAR_QUARTER|CALENDAR_YEAR"}. */
+static int tier_qualification_or_reply(struct request *r, const cJSON *body, struct program_cmd *pc)
+{
+    static const char *const fields[] = {"type", "period", "days", NULL};
+    static const char *const types[] = {"BALANCE", "POINTS_IN_PERIOD", NULL};
+    static const char *const periods[] = {"ROLLING_DAYS", "CALENDAR_MONTH", "CALENDAR_QUARTER",
+                                          "CALENDAR_YEAR", NULL};
+    const char *where = "tier_qualification";
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(body, where);
+    if (!q)
+        return 0;
+    pc->fields |= PF_TIERQ;
+    if (cJSON_IsNull(q))
+        return 0;
+    int type = -1, period = -1;
+    int64_t days = 365;
+    bool has_type, has_period, has_days;
+    if (!cJSON_IsObject(q)) {
+        reply_error(r, 400, "invalid_param", "Invalid field type", "%s: must be an object", where);
+        return -1;
+    }
+    if (req_known_fields_or_reply(r, q, fields, NULL, where) < 0 ||
+        req_enum_field_or_reply(r, q, where, "type", types, &type, &has_type) < 0 ||
+        req_enum_field_or_reply(r, q, where, "period", periods, &period, &has_period) < 0 ||
+        req_int_field_or_reply(r, q, where, "days", 1, 3660, &days, &has_days) < 0)
+        return -1;
+    if (!has_type || (type == 1 && !has_period)) {
+        reply_error(r, 400, "missing_param", "Missing field",
+                    "%s: type is required, and period with POINTS_IN_PERIOD", where);
+        return -1;
+    }
+    struct buf b;
+    struct jw w;
+    buf_init(&b, 512);
+    jw_init(&w, &b);
+    jw_obj_open(&w);
+    jw_kv_str(&w, "type", types[type]);
+    if (type == 1) {
+        jw_kv_str(&w, "period", periods[period]);
+        if (period == 0)
+            jw_kv_int(&w, "days", days);
+    }
+    jw_obj_close(&w);
+    pc->in.tier_qualification_json = arena_strndup(&r->arena, b.ptr, b.len);
+    buf_cleanup(&b);
+    return 0;
+}
+
 /* Reads a program body; on create the name is required. */
 static int program_input_or_reply(struct request *r, struct program_cmd *pc, bool create)
 {
@@ -431,7 +487,7 @@ static int program_input_or_reply(struct request *r, struct program_cmd *pc, boo
         req_string_field_or_reply(r, body, "description", PROGRAM_DESCRIPTION_BYTES_MAX, true,
                                   &desc) < 0 ||
         req_string_field_or_reply(r, body, "timezone", VALIDATE_TZ_BYTES_MAX, false, &tz) < 0 ||
-        voucher_or_reply(r, body, pc) < 0)
+        voucher_or_reply(r, body, pc) < 0 || tier_qualification_or_reply(r, body, pc) < 0)
         return -1;
     if ((create && !name.set) || (name.set && !name.v[0])) {
         reply_error(r, 400, "missing_param", "Missing name", "name: required, 1 to %d bytes",
@@ -511,6 +567,8 @@ static void program_overlay(struct program *dst, const struct program_cmd *pc)
         dst->active = s->active;
     if (f & PF_METADATA)
         dst->metadata_json = s->metadata_json;
+    if (f & PF_TIERQ)
+        dst->tier_qualification_json = s->tier_qualification_json;
 }
 
 static void program_conflict(struct command *cmd, struct request *r)
@@ -1284,9 +1342,13 @@ static int rule_or_reply(struct request *r, cJSON *rule, struct rule_def *out, b
     return 0;
 }
 
-/* The stored definition's fields at the top level, as Voucherify shows a rule. */
+/* The stored definition's fields at the top level, as Voucherify shows a rule; the
+ * documented fields a rule was created without read as null (metadata as {}). */
 static void rule_render(struct jw *w, const struct earning_rule *er)
 {
+    static const char *const optional[] = {
+        "start_date", "expiration_date", "validity_day_of_week", "validity_hours", "pending_points",
+        "limits",     "conditions"};
     jw_obj_open(w);
     jw_kv_str(w, "id", er->id);
     jw_kv_str(w, "campaign_id", er->program_id);
@@ -1295,6 +1357,14 @@ static void rule_render(struct jw *w, const struct earning_rule *er)
         jw_key(w, f->string);
         jw_item(w, f);
     }
+    for (size_t i = 0; i < TREU_ARRAY_LEN(optional); i++) {
+        if (!cJSON_GetObjectItemCaseSensitive(body, optional[i])) {
+            jw_key(w, optional[i]);
+            jw_null(w);
+        }
+    }
+    if (!cJSON_GetObjectItemCaseSensitive(body, "metadata"))
+        jw_kv_raw(w, "metadata", "{}");
     cJSON_Delete(body);
     jw_kv_bool(w, "active", er->active);
     jw_kv_time(w, "created_at", er->created_at);
@@ -1532,5 +1602,335 @@ void api_rules_get(struct request *r)
     struct jw w;
     jw_init(&w, &r->out);
     rule_render(&w, &er);
+    reply_json(r, 200);
+}
+
+/* ---- tiers ---- */
+
+#define TIER_NAME_BYTES_MAX   100
+#define TIERS_PER_REQUEST_MAX 20
+#define TIER_MULTIPLIER_MAX   100 /* ×100 at most */
+
+struct tiers_cmd {
+    struct request *r;
+    const char *program_ref;
+    const char *tier_ref;
+    struct tier *tiers;
+    size_t n;
+};
+
+static void tier_render(struct jw *w, const struct tier *t)
+{
+    jw_obj_open(w);
+    jw_kv_str(w, "id", t->id);
+    jw_kv_str(w, "campaign_id", t->program_id);
+    jw_kv_str(w, "name", t->name);
+    jw_key(w, "points");
+    jw_obj_open(w);
+    jw_kv_int(w, "from", t->points_from);
+    jw_key(w, "to");
+    if (t->points_to == INT64_MAX)
+        jw_null(w);
+    else
+        jw_int(w, t->points_to);
+    jw_obj_close(w);
+    char mult[32];
+    snprintf(mult, sizeof mult, "%lld.%02lld", (long long)(t->multiplier / 100),
+             (long long)(t->multiplier % 100));
+    jw_kv_raw(w, "earning_multiplier", mult);
+    jw_kv_raw(w, "earning_rules", t->rule_multipliers_json ? t->rule_multipliers_json : "{}");
+    jw_kv_raw(w, "metadata", t->metadata_json ? t->metadata_json : "{}");
+    jw_kv_time(w, "created_at", t->created_at);
+    jw_kv_time(w, "updated_at", t->updated_at);
+    jw_kv_str(w, "object", "loyalty_tier");
+    jw_obj_close(w);
+}
+
+/* A multiplier like 2 or 1.5 as an exact percentage (at most two decimals). */
+static int multiplier_or_reply(struct request *r, const cJSON *v, const char *where, int64_t *pct)
+{
+    double d = cJSON_IsNumber(v) ? v->valuedouble * 100 : -1;
+    int64_t rounded = d >= 0 ? (int64_t)(d + 0.5) : -1;
+    bool ok = d >= 0 && d <= TIER_MULTIPLIER_MAX * 100 && fabs(d - (double)rounded) < 1e-6;
+    if (!ok) {
+        reply_error(r, 400, "invalid_param", "Invalid multiplier",
+                    "%s: a number from 0 to %d with at most two decimals, e.g. 2 or 1.5", where,
+                    TIER_MULTIPLIER_MAX);
+        return -1;
+    }
+    *pct = rounded;
+    return 0;
+}
+
+static int tier_or_reply(struct request *r, const cJSON *o, struct tier *t)
+{
+    static const char *const fields[] = {"name",          "points",   "earning_multiplier",
+                                         "earning_rules", "metadata", NULL};
+    static const char *const ignored[] = {"id",         "object", "campaign_id", "created_at",
+                                          "updated_at", "config", NULL};
+    struct opt_str name;
+    bool has_from, has_to;
+    if (!cJSON_IsObject(o)) {
+        reply_error(r, 400, "invalid_param", "Invalid tier", "each tier must be an object");
+        return -1;
+    }
+    const cJSON *pts = cJSON_GetObjectItemCaseSensitive(o, "points");
+    if (req_known_fields_or_reply(r, o, fields, ignored, "") < 0 ||
+        req_string_field_or_reply(r, o, "name", TIER_NAME_BYTES_MAX, false, &name) < 0)
+        return -1;
+    if (!name.set || !name.v[0]) {
+        reply_error(r, 400, "missing_param", "Missing name", "name: required, 1 to %d bytes",
+                    TIER_NAME_BYTES_MAX);
+        return -1;
+    }
+    t->name = name.v;
+    t->points_to = INT64_MAX;
+    if (!cJSON_IsObject(pts) ||
+        req_int_field_or_reply(r, pts, "points", "from", 0, LOYALTY_POINTS_MAX, &t->points_from,
+                               &has_from) < 0 ||
+        (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(pts, "to")) &&
+         req_int_field_or_reply(r, pts, "points", "to", 0, LOYALTY_POINTS_MAX, &t->points_to,
+                                &has_to) < 0)) {
+        if (!r->status)
+            reply_error(r, 400, "missing_param", "Missing points",
+                        "points: required, {\"from\": 1000, \"to\": 4999} (to may be null)");
+        return -1;
+    }
+    if (!has_from || t->points_to < t->points_from) {
+        reply_error(r, 400, "invalid_param", "Invalid points",
+                    "points: from is required and to must not be below it");
+        return -1;
+    }
+    t->multiplier = 100;
+    const cJSON *em = cJSON_GetObjectItemCaseSensitive(o, "earning_multiplier");
+    if (em && multiplier_or_reply(r, em, "earning_multiplier", &t->multiplier) < 0)
+        return -1;
+    const cJSON *er = cJSON_GetObjectItemCaseSensitive(o, "earning_rules");
+    if (er && !cJSON_IsNull(er)) {
+        /* Voucherify's shape: {"ern_…": {"type": "MULTIPLY", "multiplier": 2}} → percent. */
+        cJSON *out = cJSON_CreateObject();
+        bool ok = cJSON_IsObject(er) && out;
+        for (const cJSON *f = ok ? er->child : NULL; f && ok; f = f->next) {
+            const cJSON *type = cJSON_GetObjectItemCaseSensitive(f, "type");
+            int64_t pct;
+            ok = cJSON_IsString(type) && strcmp(type->valuestring, "MULTIPLY") == 0 &&
+                 multiplier_or_reply(r, cJSON_GetObjectItemCaseSensitive(f, "multiplier"),
+                                     "earning_rules.multiplier", &pct) == 0;
+            if (ok)
+                cJSON_AddNumberToObject(out, f->string, (double)pct);
+        }
+        if (ok)
+            t->rule_multipliers_json = req_json_text(r, out);
+        cJSON_Delete(out);
+        if (!ok) {
+            if (!r->status)
+                reply_error(r, 400, "invalid_param", "Invalid earning_rules",
+                            "earning_rules: {\"ern_…\": {\"type\": \"MULTIPLY\", \"multiplier\": "
+                            "2}}");
+            return -1;
+        }
+    }
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(o, "metadata");
+    if (md && !cJSON_IsNull(md)) {
+        if (!cJSON_IsObject(md)) {
+            reply_error(r, 400, "invalid_param", "Invalid field type",
+                        "metadata: must be an object");
+            return -1;
+        }
+        t->metadata_json = req_json_text(r, md);
+    }
+    return 0;
+}
+
+static int tiers_apply_create(struct command *cmd, const struct writer_tx *tx)
+{
+    struct tiers_cmd *tc = cmd->input;
+    struct request *r = tc->r;
+    struct program p;
+    int rc = store_program_get(tx->conn, r->project_id, tc->program_ref, &r->arena, &p);
+    if (rc == TREU_ENOTFOUND) {
+        cmd->status = 404;
+        not_found(&cmd->body, r, "campaign", tc->program_ref);
+        return 0;
+    }
+    if (rc < 0)
+        return rc;
+    struct jw w;
+    jw_init(&w, &cmd->body);
+    jw_arr_open(&w);
+    for (size_t i = 0; rc == 0 && i < tc->n; i++) {
+        struct tier *t = &tc->tiers[i];
+        ids_make(tx->rng, "ltr_", t->id);
+        memcpy(t->program_id, p.id, sizeof t->program_id);
+        t->created_at = t->updated_at = tx->now_us;
+        rc = store_tier_insert(tx->conn, r->project_id, t);
+        if (rc == TREU_ECONFLICT) {
+            buf_reset(&cmd->body);
+            cmd->status = 409;
+            api_error_body(&cmd->body, 409, "duplicate_found", "Duplicate tier name",
+                           "name: the program already has a tier of this name", r->request_id);
+            return 0;
+        }
+        tier_render(&w, t);
+    }
+    jw_arr_close(&w);
+    cmd->status = 201;
+    return rc;
+}
+
+static int tiers_apply_delete(struct command *cmd, const struct writer_tx *tx)
+{
+    struct tiers_cmd *tc = cmd->input;
+    struct request *r = tc->r;
+    struct program p;
+    struct tier t;
+    int rc = store_program_get(tx->conn, r->project_id, tc->program_ref, &r->arena, &p);
+    if (rc == 0)
+        rc = store_tier_get(tx->conn, r->project_id, p.id, tc->tier_ref, &r->arena, &t);
+    if (rc == TREU_ENOTFOUND) {
+        cmd->status = 404;
+        not_found(&cmd->body, r, "loyalty tier", tc->tier_ref);
+        return 0;
+    }
+    if (rc == 0)
+        rc = store_tier_delete(tx->conn, r->project_id, p.id, t.id);
+    cmd->status = 204;
+    return rc;
+}
+
+void api_tiers_create(struct request *r)
+{
+    struct tiers_cmd *tc = arena_zalloc(&r->arena, sizeof *tc);
+    struct json_error e;
+    if (!tc) {
+        reply_op_error(r, TREU_ENOMEM);
+        return;
+    }
+    tc->r = r;
+    tc->program_ref = r->params[0];
+    int prc = r->body.len ? json_parse(r->body.ptr, r->body.len, JSON_DEPTH_MAX, &r->json, &e)
+                          : TREU_EINVAL;
+    cJSON *body = r->json;
+    if (prc < 0 || !(cJSON_IsArray(body) || cJSON_IsObject(body))) {
+        reply_error(r, 400, "invalid_json", "Invalid JSON",
+                    "the body must be an array of tiers (or one tier object)");
+        return;
+    }
+    size_t n = cJSON_IsArray(body) ? (size_t)cJSON_GetArraySize(body) : 1;
+    if (n == 0 || n > TIERS_PER_REQUEST_MAX) {
+        reply_error(r, 400, "invalid_param", "Invalid tier count", "send 1 to %d tiers",
+                    TIERS_PER_REQUEST_MAX);
+        return;
+    }
+    tc->tiers = arena_zalloc(&r->arena, n * sizeof *tc->tiers);
+    if (!tc->tiers) {
+        reply_op_error(r, TREU_ENOMEM);
+        return;
+    }
+    const cJSON *item = cJSON_IsArray(body) ? body->child : body;
+    for (size_t i = 0; i < n; i++, item = item->next) {
+        if (tier_or_reply(r, item, &tc->tiers[i]) < 0)
+            return;
+    }
+    tc->n = n;
+    r->cmd.apply = tiers_apply_create;
+    r->cmd.input = tc;
+    api_submit(r);
+}
+
+void api_tiers_delete(struct request *r)
+{
+    struct tiers_cmd *tc = arena_zalloc(&r->arena, sizeof *tc);
+    if (!tc) {
+        reply_op_error(r, TREU_ENOMEM);
+        return;
+    }
+    tc->r = r;
+    tc->program_ref = r->params[0];
+    tc->tier_ref = r->params[1];
+    r->cmd.apply = tiers_apply_delete;
+    r->cmd.input = tc;
+    api_submit(r);
+}
+
+void api_tiers_list(struct request *r)
+{
+    struct program p;
+    struct tier *rows = NULL;
+    size_t n = 0;
+    struct store_conn *c = req_reader(r);
+    int rc = store_program_get(c, r->project_id, r->params[0], &r->arena, &p);
+    if (rc == 0)
+        rc = store_tier_list(c, r->project_id, p.id, &r->arena, &rows, &n);
+    req_reader_release(r, c);
+    if (rc == TREU_ENOTFOUND) {
+        not_found(&r->out, r, "campaign", r->params[0]);
+        r->status = 404;
+        return;
+    }
+    if (rc < 0) {
+        reply_op_error(r, rc);
+        return;
+    }
+    struct jw w;
+    jw_init(&w, &r->out);
+    list_open(&w, "data");
+    for (size_t i = 0; i < n; i++)
+        tier_render(&w, &rows[i]);
+    list_close(&w, (int64_t)n, false);
+    reply_json(r, 200);
+}
+
+void api_tiers_get(struct request *r)
+{
+    struct program p;
+    struct tier t;
+    struct store_conn *c = req_reader(r);
+    int rc = store_program_get(c, r->project_id, r->params[0], &r->arena, &p);
+    if (rc == 0)
+        rc = store_tier_get(c, r->project_id, p.id, r->params[1], &r->arena, &t);
+    req_reader_release(r, c);
+    if (rc == TREU_ENOTFOUND) {
+        not_found(&r->out, r, "loyalty tier", r->params[1]);
+        r->status = 404;
+        return;
+    }
+    if (rc < 0) {
+        reply_op_error(r, rc);
+        return;
+    }
+    struct jw w;
+    jw_init(&w, &r->out);
+    tier_render(&w, &t);
+    reply_json(r, 200);
+}
+
+/* GET /v1/loyalties/members/{memberId}/tiers: the tier the member holds now (a list, as
+ * Voucherify answers; one program, at most one tier). */
+void api_members_tiers(struct request *r)
+{
+    struct member m;
+    struct program p;
+    struct tier t;
+    bool has = false;
+    struct store_conn *c = req_reader(r);
+    int rc = member_read(r, c, &m, &p);
+    if (rc == 0 && m.tier_id[0]) {
+        rc = store_tier_get(c, r->project_id, p.id, m.tier_id, &r->arena, &t);
+        has = rc == 0;
+        if (rc == TREU_ENOTFOUND)
+            rc = 0; /* the tier was deleted since */
+        if (rc < 0)
+            reply_op_error(r, rc);
+    }
+    req_reader_release(r, c);
+    if (rc < 0)
+        return;
+    struct jw w;
+    jw_init(&w, &r->out);
+    list_open(&w, "data");
+    if (has)
+        tier_render(&w, &t);
+    list_close(&w, has ? 1 : 0, false);
     reply_json(r, 200);
 }

@@ -144,8 +144,8 @@ static int orders_apply(struct command *cmd, const struct writer_tx *tx)
     struct earn_result *er = arena_zalloc(&r->arena, sizeof *er);
     if (!er)
         return TREU_ENOMEM;
-    struct loyalty_ctx lc = {.tx = tx, .zones = r->app->zones, .pid = r->project_id,
-                             .a = &r->arena};
+    struct loyalty_ctx lc = {
+        .tx = tx, .zones = r->app->zones, .pid = r->project_id, .a = &r->arena};
     bool canceled = strcmp(o.status, "CANCELED") == 0;
     if (exists && o.earned_at && (canceled || o.amount < old_amount)) {
         rc = loyalty_reverse_order(&lc, &o, o.amount, canceled, er);

@@ -74,11 +74,95 @@ static int64_t member_next_due(const struct member_state *ms)
     return due;
 }
 
+const struct tier *loyalty_tier_for(const struct tier *tiers, size_t n, int64_t value)
+{
+    const struct tier *best = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (value >= tiers[i].points_from && value <= tiers[i].points_to)
+            best = &tiers[i];
+    }
+    return best;
+}
+
+/* The start of the calendar period containing now, in the program's zone. */
+static int64_t calendar_start(const struct tz *z, int64_t now, const char *period)
+{
+    struct tz_civil c;
+    tz_to_civil(z, now, &c);
+    unsigned months = strcmp(period, "CALENDAR_YEAR") == 0      ? 12
+                      : strcmp(period, "CALENDAR_QUARTER") == 0 ? 3
+                                                                : 1;
+    struct tz_civil s = {.year = c.year, .month = c.month - (c.month - 1) % months, .day = 1};
+    return tz_from_civil(z, &s);
+}
+
+/* The value tiers are decided on, and when it next changes by itself (0 = only on activity). */
+static int tier_value(const struct loyalty_ctx *lc, const struct member_state *ms, int64_t *value,
+                      int64_t *review_at)
+{
+    *value = ms->m.balance;
+    *review_at = 0;
+    cJSON *q = ms->p.tier_qualification_json ? cJSON_Parse(ms->p.tier_qualification_json) : NULL;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(q, "type");
+    const cJSON *period = cJSON_GetObjectItemCaseSensitive(q, "period");
+    const cJSON *days = cJSON_GetObjectItemCaseSensitive(q, "days");
+    int rc = 0;
+    if (cJSON_IsString(type) && strcmp(type->valuestring, "POINTS_IN_PERIOD") == 0 &&
+        cJSON_IsString(period)) {
+        int64_t now = lc->tx->now_us, since = 0;
+        if (strcmp(period->valuestring, "ROLLING_DAYS") == 0) {
+            since =
+                now - (cJSON_IsNumber(days) ? (int64_t)days->valuedouble : 365) * TSTIME_US_PER_DAY;
+        } else {
+            const struct tz *z = NULL;
+            rc = zones_get(lc->zones, ms->p.timezone, &z);
+            if (rc == 0) {
+                since = calendar_start(z, now, period->valuestring);
+                int months = strcmp(period->valuestring, "CALENDAR_YEAR") == 0      ? 12
+                             : strcmp(period->valuestring, "CALENDAR_QUARTER") == 0 ? 3
+                                                                                    : 1;
+                *review_at = tz_add_and_round(z, since, 0, months, TZ_ROUND_NONE);
+            }
+        }
+        if (rc == 0)
+            rc = store_entry_earned_since(lc->tx->conn, lc->pid, ms->m.id, since, value);
+    }
+    cJSON_Delete(q);
+    return rc;
+}
+
+/* Moves the member into the tier its qualification value falls in. */
+static int member_review_tier(const struct loyalty_ctx *lc, struct member_state *ms,
+                              int64_t *review_at)
+{
+    *review_at = 0;
+    if (ms->ntiers == 0 && !ms->m.tier_id[0])
+        return 0;
+    int64_t value;
+    int rc = tier_value(lc, ms, &value, review_at);
+    if (rc < 0)
+        return rc;
+    const struct tier *t = loyalty_tier_for(ms->tiers, ms->ntiers, value);
+    const char *now_id = t ? t->id : "";
+    if (strcmp(now_id, ms->m.tier_id) != 0) {
+        snprintf(ms->m.tier_id, sizeof ms->m.tier_id, "%s", now_id);
+        ms->m.tier_since = lc->tx->now_us;
+        ms->tier_changed = t != NULL;
+    }
+    return 0;
+}
+
 static int member_write(const struct loyalty_ctx *lc, struct member_state *ms)
 {
     member_compact(ms);
     member_assert(ms);
+    int64_t review_at;
+    int rc = member_review_tier(lc, ms, &review_at);
+    if (rc < 0)
+        return rc;
     ms->m.next_due_at = member_next_due(ms);
+    if (review_at && (!ms->m.next_due_at || review_at < ms->m.next_due_at))
+        ms->m.next_due_at = review_at;
     ms->m.updated_at = lc->tx->now_us;
     return store_member_update(lc->tx->conn, lc->pid, &ms->m);
 }
@@ -233,7 +317,12 @@ static int member_settle(const struct loyalty_ctx *lc, const struct program *p,
 
 static int member_open(const struct loyalty_ctx *lc, struct member_state *ms)
 {
-    int rc = store_lot_list_open(lc->tx->conn, lc->pid, ms->m.id, lc->a, &ms->lots, &ms->nlots);
+    int rc = store_program_get(lc->tx->conn, lc->pid, ms->m.program_id, lc->a, &ms->p);
+    if (rc == 0)
+        rc = store_tier_list(lc->tx->conn, lc->pid, ms->m.program_id, lc->a, &ms->tiers,
+                             &ms->ntiers);
+    if (rc == 0)
+        rc = store_lot_list_open(lc->tx->conn, lc->pid, ms->m.id, lc->a, &ms->lots, &ms->nlots);
     if (rc == 0)
         rc = store_entry_last_seq(lc->tx->conn, lc->pid, ms->m.id, &ms->seq);
     if (rc == 0)
@@ -247,11 +336,7 @@ int loyalty_load(const struct loyalty_ctx *lc, const char *member_ref, struct me
     int rc = store_member_get(lc->tx->conn, lc->pid, member_ref, lc->a, &ms->m);
     if (rc == 0)
         rc = member_open(lc, ms);
-    if (rc < 0)
-        return rc;
-    struct program p;
-    rc = store_program_get(lc->tx->conn, lc->pid, ms->m.program_id, lc->a, &p);
-    return rc == 0 ? member_settle(lc, &p, ms) : rc;
+    return rc < 0 ? rc : member_settle(lc, &ms->p, ms);
 }
 
 /* ---- expiry policy ---- */
@@ -447,6 +532,10 @@ int loyalty_enroll(const struct loyalty_ctx *lc, const struct program *program,
     if (rc < 0)
         return rc;
     *created = true;
+    ms->p = *program;
+    rc = store_tier_list(lc->tx->conn, lc->pid, program->id, lc->a, &ms->tiers, &ms->ntiers);
+    if (rc < 0)
+        return rc;
     struct customer cu;
     rc = store_customer_get(lc->tx->conn, lc->pid, customer_id, lc->a, &cu);
     if (rc < 0)
@@ -546,7 +635,12 @@ static int earn_get(void *ctx, struct slice f, struct rule_value *out)
         value_str(in->t->event_name, out);
     else if (field_under(f, "event.metadata.", key, sizeof key))
         value_from_json(cJSON_GetObjectItemCaseSensitive(in->t->event_metadata, key), out);
-    else if (field_is(f, "member.balance"))
+    else if (field_is(f, "member.tier") || field_is(f, "customer.tier")) {
+        for (size_t i = 0; i < in->ms->ntiers; i++) {
+            if (strcmp(in->ms->tiers[i].id, in->ms->m.tier_id) == 0)
+                value_str(in->ms->tiers[i].name, out);
+        }
+    } else if (field_is(f, "member.balance"))
         value_int(in->ms->m.balance, out);
     else if (field_is(f, "member.points"))
         value_int(in->ms->m.earned, out);
@@ -647,6 +741,28 @@ static int64_t rule_points(const cJSON *body, const struct trigger *t)
     return 0;
 }
 
+/* Applies the member's tier multiplier (per rule, else the tier's), in percent. */
+static int64_t tier_multiply(const struct member_state *ms, const char *rule_id, int64_t points)
+{
+    const struct tier *t = NULL;
+    for (size_t i = 0; ms->m.tier_id[0] && i < ms->ntiers; i++) {
+        if (strcmp(ms->tiers[i].id, ms->m.tier_id) == 0)
+            t = &ms->tiers[i];
+    }
+    if (!t || points <= 0)
+        return points;
+    int64_t pct = t->multiplier;
+    cJSON *rm = t->rule_multipliers_json ? cJSON_Parse(t->rule_multipliers_json) : NULL;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(rm, rule_id);
+    if (cJSON_IsNumber(v))
+        pct = (int64_t)v->valuedouble;
+    cJSON_Delete(rm);
+    int64_t out;
+    if (__builtin_mul_overflow(points, pct, &out))
+        return LOYALTY_POINTS_MAX;
+    return out / 100;
+}
+
 /* The start of the current DAY/WEEK/MONTH in the zone, for per-member limits. */
 static int64_t period_start(const struct tz *z, int64_t now, const char *period)
 {
@@ -708,6 +824,7 @@ static const char *trigger_event(const struct trigger *t)
     case TRIGGER_ORDER_PAID: return "order.paid";
     case TRIGGER_ENROLLED: return "customer.created";
     case TRIGGER_EVENT: return t->event_name;
+    case TRIGGER_TIER_JOINED: return "customer.loyalty.tier.joined";
     }
     return "";
 }
@@ -727,6 +844,7 @@ static int earn_rule(const struct loyalty_ctx *lc, const struct program *p, stru
     if (rc == 0 && ok)
         rc = rule_conditions_hold(lc, body, in, &ok);
     int64_t points = rc == 0 && ok ? rule_points(body, in->t) : 0;
+    points = tier_multiply(ms, r->id, points);
     if (points > LOYALTY_POINTS_MAX)
         points = LOYALTY_POINTS_MAX;
     if (points > 0 && out->n < LOYALTY_ENTRIES_PER_TRIGGER_MAX) {
@@ -777,6 +895,13 @@ static int earn_program(const struct loyalty_ctx *lc, const struct trigger *t,
     }
     cJSON_Delete(cmd);
     cJSON_Delete(omd);
+    if (rc == 0 && ms->tier_changed && !ms->tier_event_done) {
+        /* Joining a tier can itself earn (a welcome bonus); at most once per command, so
+         * a bonus that lifts the member again cannot loop. */
+        ms->tier_event_done = true;
+        struct trigger tj = {.kind = TRIGGER_TIER_JOINED, .customer = t->customer};
+        rc = earn_program(lc, &tj, p, ms, out);
+    }
     return rc;
 }
 
@@ -791,15 +916,12 @@ int loyalty_earn(const struct loyalty_ctx *lc, const struct trigger *t,
     int rc =
         store_member_list_by_customer(lc->tx->conn, lc->pid, t->customer->id, lc->a, &cards, &n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        struct program p;
         struct member_state ms = {.m = cards[i]};
-        rc = store_program_get(lc->tx->conn, lc->pid, cards[i].program_id, lc->a, &p);
+        rc = member_open(lc, &ms);
         if (rc == 0)
-            rc = member_open(lc, &ms);
+            rc = member_settle(lc, &ms.p, &ms);
         if (rc == 0)
-            rc = member_settle(lc, &p, &ms);
-        if (rc == 0)
-            rc = earn_program(lc, t, &p, &ms, out);
+            rc = earn_program(lc, t, &ms.p, &ms, out);
     }
     return rc;
 }
@@ -868,8 +990,8 @@ static int reverse_target(const struct loyalty_ctx *lc, const struct member_stat
 /* Reverses one rule's accruals for one order and member. */
 static int reverse_rule(const struct loyalty_ctx *lc, const struct program *p,
                         struct member_state *ms, const struct entry *es, size_t n,
-                        const char *rule_id, const struct order *o, int64_t new_amount,
-                        bool cancel, struct earn_result *out)
+                        const char *rule_id, const struct order *o, int64_t new_amount, bool cancel,
+                        struct earn_result *out)
 {
     int64_t earned = 0, reversed = 0;
     const char **ids = arena_alloc(lc->a, (n ? n : 1) * sizeof *ids);
@@ -900,7 +1022,9 @@ static int reverse_rule(const struct loyalty_ctx *lc, const struct program *p,
     if (!lots)
         return TREU_ENOMEM;
     ms->m.subtracted += taken;
-    struct entry tmpl = {.rule_id = rule_id, .order_id = o->id, .order_source_id = o->source_id,
+    struct entry tmpl = {.rule_id = rule_id,
+                         .order_id = o->id,
+                         .order_source_id = o->source_id,
                          .reason = cancel ? "order canceled" : "order partly refunded",
                          .shortfall = due - taken};
     struct entry e;
@@ -920,14 +1044,11 @@ static int reverse_member(const struct loyalty_ctx *lc, struct member_state *ms,
                           const struct order *o, int64_t new_amount, bool cancel,
                           struct earn_result *out)
 {
-    struct program p;
     struct entry *es;
     size_t n;
-    int rc = store_program_get(lc->tx->conn, lc->pid, ms->m.program_id, lc->a, &p);
+    int rc = member_open(lc, ms);
     if (rc == 0)
-        rc = member_open(lc, ms);
-    if (rc == 0)
-        rc = member_settle(lc, &p, ms);
+        rc = member_settle(lc, &ms->p, ms);
     if (rc == 0)
         rc = store_entry_list_order(lc->tx->conn, lc->pid, ms->m.id, o->id, lc->a, &es, &n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -936,20 +1057,20 @@ static int reverse_member(const struct loyalty_ctx *lc, struct member_state *ms,
             first = !(es[k].rule_id && strcmp(es[k].rule_id, es[i].rule_id) == 0 &&
                       strcmp(es[k].type, "POINTS_ACCRUAL") == 0);
         if (first)
-            rc = reverse_rule(lc, &p, ms, es, n, es[i].rule_id, o, new_amount, cancel, out);
+            rc = reverse_rule(lc, &ms->p, ms, es, n, es[i].rule_id, o, new_amount, cancel, out);
     }
     return rc;
 }
 
-int loyalty_reverse_order(const struct loyalty_ctx *lc, const struct order *o,
-                          int64_t new_amount, bool cancel, struct earn_result *out)
+int loyalty_reverse_order(const struct loyalty_ctx *lc, const struct order *o, int64_t new_amount,
+                          bool cancel, struct earn_result *out)
 {
     if (!o->customer_id)
         return 0;
     struct member *cards;
     size_t n;
-    int rc = store_member_list_by_customer(lc->tx->conn, lc->pid, o->customer_id, lc->a, &cards,
-                                           &n);
+    int rc =
+        store_member_list_by_customer(lc->tx->conn, lc->pid, o->customer_id, lc->a, &cards, &n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct member_state ms = {.m = cards[i]};
         rc = reverse_member(lc, &ms, o, new_amount, cancel, out);

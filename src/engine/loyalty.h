@@ -19,8 +19,9 @@
 
 #include <cjson/cJSON.h>
 
-#define LOYALTY_POINTS_MAX INT64_C(1000000000000) /* one movement; totals stay far from overflow   \
-                                                   */
+#define LOYALTY_POINTS_MAX                                                                         \
+    INT64_C(1000000000000) /* one movement; totals stay far from overflow                          \
+                            */
 #define LOYALTY_REASON_BYTES_MAX        255
 #define LOYALTY_ENTRIES_PER_TRIGGER_MAX 64 /* entries one order or event may produce */
 #define LOYALTY_CODE_TRIES              16 /* card-code collisions tolerated before giving up */
@@ -36,7 +37,12 @@ struct member_state {
     struct member m;
     struct lot *lots; /* open lots, soonest expiry first */
     size_t nlots;
-    int64_t seq; /* last entry seq */
+    int64_t seq;        /* last entry seq */
+    struct program p;   /* the member's program */
+    struct tier *tiers; /* the program's tiers, by points_from */
+    size_t ntiers;
+    bool tier_changed;    /* this command moved the member into another tier */
+    bool tier_event_done; /* customer.loyalty.tier.joined already ran in this command */
 };
 
 /* What one credit or debit did, for answers. */
@@ -79,7 +85,7 @@ TREU_MUST_USE int loyalty_debit(const struct loyalty_ctx *lc, const struct progr
                                 enum loyalty_result *res);
 
 /* What triggered earning. */
-enum trigger_kind { TRIGGER_ORDER_PAID, TRIGGER_EVENT, TRIGGER_ENROLLED };
+enum trigger_kind { TRIGGER_ORDER_PAID, TRIGGER_EVENT, TRIGGER_ENROLLED, TRIGGER_TIER_JOINED };
 
 struct trigger {
     enum trigger_kind kind;
@@ -108,8 +114,7 @@ TREU_MUST_USE int loyalty_earn(const struct loyalty_ctx *lc, const struct trigge
  * cannot be taken back: they are recorded as the entry's shortfall, and the balance never
  * goes below zero because of a refund. Repeating a refund takes nothing twice. */
 TREU_MUST_USE int loyalty_reverse_order(const struct loyalty_ctx *lc, const struct order *o,
-                                        int64_t new_amount, bool cancel,
-                                        struct earn_result *out);
+                                        int64_t new_amount, bool cancel, struct earn_result *out);
 
 /* The member as a reader sees it at `now`: totals with every due release and expiry
  * applied in memory (nothing is written). Also the next expiry (instant and points). */
@@ -120,6 +125,9 @@ struct member_view {
 TREU_MUST_USE int loyalty_view(struct store_conn *c, const char *pid, const struct member *m,
                                int64_t now, struct arena *a, struct member_view *v,
                                struct lot **lots, size_t *nlots);
+
+/* The tier a qualification value falls in (NULL = none); tiers sorted by points_from. */
+const struct tier *loyalty_tier_for(const struct tier *tiers, size_t n, int64_t value);
 
 /* Computes when points earned at `earned_at` expire under the program's expiration
  * rules JSON (NULL = never → 0), in its time zone. */

@@ -50,6 +50,12 @@ enum stmt_id {
     ST_MEMBER_LIST_CUSTOMER,
     ST_MEMBER_COUNT,
     ST_MEMBER_DUE,
+    ST_TIER_INSERT,
+    ST_TIER_GET,
+    ST_TIER_GET_NAME,
+    ST_TIER_LIST,
+    ST_TIER_DELETE,
+    ST_ENTRY_EARNED_SINCE,
     ST_LOT_INSERT,
     ST_LOT_UPDATE,
     ST_LOT_LIST_OPEN,
@@ -77,15 +83,18 @@ enum stmt_id {
 #define PROGRAM_COLS                                                                               \
     "id, name, description, timezone, code_config, expiration, pending_days, allow_negative, "     \
     "start_date, expiration_date, active, metadata, issued, subtracted, expired, created_at, "     \
-    "updated_at"
+    "updated_at, tier_qualification"
 #define MEMBER_COLS                                                                                \
     "id, program_id, customer_id, code, metadata, earned, balance, pending, subtracted, "          \
-    "expired, next_due_at, created_at, updated_at"
+    "expired, next_due_at, created_at, updated_at, tier_id, tier_since"
 #define LOT_COLS                                                                                   \
     "id, amount, remaining, state, expires_at, release_at, entry_id, rule_id, created_at"
 #define ENTRY_COLS                                                                                 \
     "id, member_id, seq, program_id, type, points, balance_after, reason, rule_id, order_id, "     \
     "order_source_id, event_id, event_name, lots, shortfall, created_at"
+#define TIER_COLS                                                                                  \
+    "id, program_id, name, points_from, points_to, multiplier, rule_multipliers, metadata, "       \
+    "created_at, updated_at"
 #define RULE_COLS "id, program_id, event, body, active, created_at, updated_at"
 #define ORDER_COLS                                                                                 \
     "id, source_id, customer_id, status, amount, items, metadata, earned_at, created_at, "         \
@@ -138,11 +147,12 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "response, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_PROGRAM_INSERT] =
         "INSERT INTO programs (project_id, " PROGRAM_COLS ") VALUES (?1, ?2, "
-        "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+        "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
     [ST_PROGRAM_UPDATE] = "UPDATE programs SET name = ?3, description = ?4, timezone = ?5, "
                           "code_config = ?6, expiration = ?7, pending_days = ?8, "
                           "allow_negative = ?9, start_date = ?10, expiration_date = ?11, "
-                          "active = ?12, metadata = ?13, updated_at = ?18 "
+                          "active = ?12, metadata = ?13, updated_at = ?18, "
+                          "tier_qualification = ?19 "
                           "WHERE project_id = ?1 AND id = ?2",
     [ST_PROGRAM_GET] = "SELECT " PROGRAM_COLS " FROM programs WHERE project_id = ?1 AND id = ?2",
     [ST_PROGRAM_GET_NAME] = "SELECT " PROGRAM_COLS " FROM programs WHERE project_id = ?1 AND "
@@ -154,10 +164,11 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PROGRAM_ACCOUNT] = "UPDATE programs SET issued = issued + ?3, subtracted = subtracted + "
                            "?4, expired = expired + ?5 WHERE project_id = ?1 AND id = ?2",
     [ST_MEMBER_INSERT] = "INSERT INTO members (project_id, " MEMBER_COLS ") VALUES (?1, ?2, ?3, "
-                         "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                         "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     [ST_MEMBER_UPDATE] = "UPDATE members SET metadata = ?6, earned = ?7, balance = ?8, "
                          "pending = ?9, subtracted = ?10, expired = ?11, next_due_at = ?12, "
-                         "updated_at = ?14 WHERE project_id = ?1 AND id = ?2",
+                         "updated_at = ?14, tier_id = ?15, tier_since = ?16 "
+                         "WHERE project_id = ?1 AND id = ?2",
     [ST_MEMBER_GET] = "SELECT " MEMBER_COLS " FROM members WHERE project_id = ?1 AND id = ?2",
     [ST_MEMBER_GET_CODE] = "SELECT " MEMBER_COLS " FROM members WHERE project_id = ?1 AND "
                            "code = ?2",
@@ -170,6 +181,18 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_MEMBER_DUE] = "SELECT project_id, id FROM members WHERE next_due_at IS NOT NULL AND "
                       "next_due_at <= ?1 ORDER BY next_due_at LIMIT ?2",
     [ST_MEMBER_COUNT] = "SELECT count(*) FROM members WHERE project_id = ?1 AND program_id = ?2",
+    [ST_TIER_INSERT] = "INSERT INTO tiers (project_id, " TIER_COLS ") VALUES (?1, ?2, ?3, ?4, "
+                       "?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_TIER_GET] = "SELECT " TIER_COLS " FROM tiers WHERE project_id = ?1 AND program_id = ?2 "
+                    "AND id = ?3",
+    [ST_TIER_GET_NAME] = "SELECT " TIER_COLS " FROM tiers WHERE project_id = ?1 AND "
+                         "program_id = ?2 AND name = ?3",
+    [ST_TIER_LIST] = "SELECT " TIER_COLS " FROM tiers WHERE project_id = ?1 AND program_id = ?2 "
+                     "ORDER BY points_from, id LIMIT 100",
+    [ST_TIER_DELETE] = "DELETE FROM tiers WHERE project_id = ?1 AND program_id = ?2 AND id = ?3",
+    [ST_ENTRY_EARNED_SINCE] = "SELECT coalesce(sum(points), 0) FROM entries WHERE project_id = "
+                              "?1 AND member_id = ?2 AND created_at >= ?3 AND type IN "
+                              "('POINTS_ACCRUAL', 'POINTS_ADDITION', 'POINTS_REFUND')",
     [ST_LOT_INSERT] = "INSERT INTO lots (project_id, member_id, " LOT_COLS ") VALUES (?1, ?2, ?3, "
                       "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [ST_LOT_UPDATE] = "UPDATE lots SET remaining = ?5, state = ?6 WHERE project_id = ?1 AND "
@@ -912,6 +935,7 @@ static void sq_bind_program(sqlite3_stmt *st, const char *pid, const struct prog
     sqlite3_bind_int64(st, 16, p->expired);
     sqlite3_bind_int64(st, 17, p->created_at);
     sqlite3_bind_int64(st, 18, p->updated_at);
+    bind_text(st, 19, p->tier_qualification_json);
 }
 
 static bool sq_read_program(sqlite3_stmt *st, struct arena *a, void *out)
@@ -935,6 +959,7 @@ static bool sq_read_program(sqlite3_stmt *st, struct arena *a, void *out)
     o->expired = sqlite3_column_int64(st, 14);
     o->created_at = sqlite3_column_int64(st, 15);
     o->updated_at = sqlite3_column_int64(st, 16);
+    o->tier_qualification_json = col_text(st, 17, a, &oom);
     return !oom;
 }
 
@@ -1028,6 +1053,8 @@ static void sq_bind_member(sqlite3_stmt *st, const char *pid, const struct membe
     bind_time(st, 12, m->next_due_at);
     sqlite3_bind_int64(st, 13, m->created_at);
     sqlite3_bind_int64(st, 14, m->updated_at);
+    bind_text(st, 15, m->tier_id[0] ? m->tier_id : NULL);
+    bind_time(st, 16, m->tier_since);
 }
 
 static bool sq_read_member(sqlite3_stmt *st, struct arena *a, void *out)
@@ -1047,6 +1074,8 @@ static bool sq_read_member(sqlite3_stmt *st, struct arena *a, void *out)
     o->next_due_at = sqlite3_column_int64(st, 10);
     o->created_at = sqlite3_column_int64(st, 11);
     o->updated_at = sqlite3_column_int64(st, 12);
+    col_fixed(st, 13, o->tier_id, sizeof o->tier_id);
+    o->tier_since = sqlite3_column_int64(st, 14);
     return !oom;
 }
 
@@ -1151,6 +1180,95 @@ static int sq_member_list_due(struct store_conn *bc, int64_t now, size_t max, st
     sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
     return sq_query_many(c, st, sq_read_due, sizeof **out, max, a, (void **)out, n,
                          "member list due");
+}
+
+/* ---- tiers ---- */
+
+static bool sq_read_tier(sqlite3_stmt *st, struct arena *a, void *out)
+{
+    struct tier *o = out;
+    bool oom = false;
+    col_fixed(st, 0, o->id, sizeof o->id);
+    col_fixed(st, 1, o->program_id, sizeof o->program_id);
+    o->name = col_text(st, 2, a, &oom);
+    o->points_from = sqlite3_column_int64(st, 3);
+    o->points_to =
+        sqlite3_column_type(st, 4) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 4);
+    o->multiplier = sqlite3_column_int64(st, 5);
+    o->rule_multipliers_json = col_text(st, 6, a, &oom);
+    o->metadata_json = col_text(st, 7, a, &oom);
+    o->created_at = sqlite3_column_int64(st, 8);
+    o->updated_at = sqlite3_column_int64(st, 9);
+    return !oom;
+}
+
+static int sq_tier_insert(struct store_conn *bc, const char *pid, const struct tier *t)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_TIER_INSERT, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, t->id);
+    bind_text(st, 3, t->program_id);
+    bind_text(st, 4, t->name);
+    sqlite3_bind_int64(st, 5, t->points_from);
+    if (t->points_to == INT64_MAX)
+        sqlite3_bind_null(st, 6);
+    else
+        sqlite3_bind_int64(st, 6, t->points_to);
+    sqlite3_bind_int64(st, 7, t->multiplier);
+    bind_text(st, 8, t->rule_multipliers_json);
+    bind_text(st, 9, t->metadata_json);
+    sqlite3_bind_int64(st, 10, t->created_at);
+    sqlite3_bind_int64(st, 11, t->updated_at);
+    return sq_exec_step(c, st, "tier insert", NULL);
+}
+
+static int sq_tier_get(struct store_conn *bc, const char *pid, const char *program_id,
+                       const char *ref, struct arena *a, struct tier *out)
+{
+    SQ_CONN(bc);
+    for (int by_name = 0; by_name < 2; by_name++) {
+        SQ_PREP(c, by_name ? ST_TIER_GET_NAME : ST_TIER_GET, st);
+        bind_text(st, 1, pid);
+        bind_text(st, 2, program_id);
+        bind_text(st, 3, ref);
+        int rc = sq_query_one(c, st, sq_read_tier, a, out, "tier get");
+        if (rc != TREU_ENOTFOUND)
+            return rc;
+    }
+    return TREU_ENOTFOUND;
+}
+
+static int sq_tier_list(struct store_conn *bc, const char *pid, const char *program_id,
+                        struct arena *a, struct tier **out, size_t *n)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_TIER_LIST, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, program_id);
+    return sq_query_many(c, st, sq_read_tier, sizeof **out, 100, a, (void **)out, n, "tier list");
+}
+
+static int sq_tier_delete(struct store_conn *bc, const char *pid, const char *program_id,
+                          const char *id)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_TIER_DELETE, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, program_id);
+    bind_text(st, 3, id);
+    return sq_exec_one(c, st, "tier delete");
+}
+
+static int sq_entry_earned_since(struct store_conn *bc, const char *pid, const char *member_id,
+                                 int64_t since, int64_t *sum)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_ENTRY_EARNED_SINCE, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, member_id);
+    sqlite3_bind_int64(st, 3, since);
+    return sq_query_int(c, st, sum, "entry earned since");
 }
 
 /* ---- lots ---- */
@@ -1288,8 +1406,7 @@ static int sq_entry_list(struct store_conn *bc, const char *pid, const char *mem
 }
 
 static int sq_entry_list_order(struct store_conn *bc, const char *pid, const char *member_id,
-                               const char *order_id, struct arena *a, struct entry **out,
-                               size_t *n)
+                               const char *order_id, struct arena *a, struct entry **out, size_t *n)
 {
     SQ_CONN(bc);
     SQ_PREP(c, ST_ENTRY_LIST_ORDER, st);
@@ -1535,6 +1652,11 @@ static const struct store_ops sqlite_ops = {
     .member_list_by_customer = sq_member_list_by_customer,
     .member_count = sq_member_count,
     .member_list_due = sq_member_list_due,
+    .tier_insert = sq_tier_insert,
+    .tier_get = sq_tier_get,
+    .tier_list = sq_tier_list,
+    .tier_delete = sq_tier_delete,
+    .entry_earned_since = sq_entry_earned_since,
     .lot_insert = sq_lot_insert,
     .lot_update = sq_lot_update,
     .lot_list_open = sq_lot_list_open,

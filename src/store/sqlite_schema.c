@@ -180,6 +180,27 @@ const char *const sqlite_migrations[] = {
     "ALTER TABLE entries ADD COLUMN shortfall INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX entries_order ON entries(project_id, member_id, order_id)"
     "  WHERE order_id IS NOT NULL;",
+
+    /* 4: tiers. A member's tier follows its qualification value (balance, or points earned
+     * in a period); members keep their current tier and since when. */
+    "CREATE TABLE tiers ("
+    "  project_id TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  program_id TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  points_from INTEGER NOT NULL,"
+    "  points_to INTEGER,"
+    "  multiplier INTEGER NOT NULL DEFAULT 100,"
+    "  rule_multipliers TEXT,"
+    "  metadata TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (project_id, id)"
+    ");"
+    "CREATE UNIQUE INDEX tiers_name ON tiers(project_id, program_id, name);"
+    "ALTER TABLE programs ADD COLUMN tier_qualification TEXT;"
+    "ALTER TABLE members ADD COLUMN tier_id TEXT;"
+    "ALTER TABLE members ADD COLUMN tier_since INTEGER;",
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -341,3 +341,31 @@ int store_entry_list_order(struct store_conn *c, const char *pid, const char *me
 {
     return c->ops->entry_list_order(c, pid, member_id, order_id, a, out, n);
 }
+
+int store_tier_insert(struct store_conn *c, const char *pid, const struct tier *t)
+{
+    return c->ops->tier_insert(c, pid, t);
+}
+
+int store_tier_get(struct store_conn *c, const char *pid, const char *program_id, const char *ref,
+                   struct arena *a, struct tier *out)
+{
+    return c->ops->tier_get(c, pid, program_id, ref, a, out);
+}
+
+int store_tier_list(struct store_conn *c, const char *pid, const char *program_id, struct arena *a,
+                    struct tier **out, size_t *n)
+{
+    return c->ops->tier_list(c, pid, program_id, a, out, n);
+}
+
+int store_tier_delete(struct store_conn *c, const char *pid, const char *program_id, const char *id)
+{
+    return c->ops->tier_delete(c, pid, program_id, id);
+}
+
+int store_entry_earned_since(struct store_conn *c, const char *pid, const char *member_id,
+                             int64_t since, int64_t *sum)
+{
+    return c->ops->entry_earned_since(c, pid, member_id, since, sum);
+}

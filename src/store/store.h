@@ -86,6 +86,7 @@ struct program {
     bool active;
     const char *metadata_json;
     int64_t issued, subtracted, expired; /* program accounts: totals over all members */
+    const char *tier_qualification_json; /* how members qualify for tiers; NULL = BALANCE */
     int64_t created_at, updated_at;
 };
 
@@ -97,11 +98,33 @@ struct member {
     const char *code;
     const char *metadata_json;
     int64_t earned, balance, pending, subtracted, expired;
-    int64_t next_due_at; /* earliest pending release or expiry among open lots, 0 = none */
+    int64_t next_due_at;       /* earliest pending release or expiry among open lots, 0 = none */
+    char tier_id[IDS_MAX_LEN]; /* "" = no tier */
+    int64_t tier_since;
     int64_t created_at, updated_at;
 };
 
-enum lot_state { LOT_PENDING = 0, LOT_ACTIVE = 1, LOT_SPENT = 2, LOT_EXPIRED = 3, LOT_REVERSED = 4 };
+/* A tier of a program: members whose qualification value is in [points_from, points_to]
+ * hold it. Multipliers are percentages (200 = double), exact in integers. */
+struct tier {
+    char id[IDS_MAX_LEN];
+    char program_id[IDS_MAX_LEN];
+    const char *name;
+    int64_t points_from;
+    int64_t points_to; /* INT64_MAX = no upper bound */
+    int64_t multiplier;
+    const char *rule_multipliers_json; /* {"ern_…": 300, …} or NULL */
+    const char *metadata_json;
+    int64_t created_at, updated_at;
+};
+
+enum lot_state {
+    LOT_PENDING = 0,
+    LOT_ACTIVE = 1,
+    LOT_SPENT = 2,
+    LOT_EXPIRED = 3,
+    LOT_REVERSED = 4
+};
 
 /* A lot of points: what one credit created, and what is left of it. */
 struct lot {
@@ -286,6 +309,19 @@ struct due_member {
 TREU_MUST_USE int store_member_list_due(struct store_conn *c, int64_t now, size_t max,
                                         struct arena *a, struct due_member **out, size_t *n);
 
+TREU_MUST_USE int store_tier_insert(struct store_conn *c, const char *pid, const struct tier *t);
+/* By id, or by name within the program. */
+TREU_MUST_USE int store_tier_get(struct store_conn *c, const char *pid, const char *program_id,
+                                 const char *ref, struct arena *a, struct tier *out);
+/* A program's tiers by points_from (at most 100). */
+TREU_MUST_USE int store_tier_list(struct store_conn *c, const char *pid, const char *program_id,
+                                  struct arena *a, struct tier **out, size_t *n);
+TREU_MUST_USE int store_tier_delete(struct store_conn *c, const char *pid, const char *program_id,
+                                    const char *id);
+/* How many entries of the member add up since `since` (accruals, additions, refunds). */
+TREU_MUST_USE int store_entry_earned_since(struct store_conn *c, const char *pid,
+                                           const char *member_id, int64_t since, int64_t *sum);
+
 TREU_MUST_USE int store_lot_insert(struct store_conn *c, const char *pid, const char *member_id,
                                    const struct lot *l);
 /* Writes remaining and state. */
@@ -387,6 +423,15 @@ struct store_ops {
                         int64_t *count);
     int (*member_list_due)(struct store_conn *c, int64_t now, size_t max, struct arena *a,
                            struct due_member **out, size_t *n);
+    int (*tier_insert)(struct store_conn *c, const char *pid, const struct tier *t);
+    int (*tier_get)(struct store_conn *c, const char *pid, const char *program_id, const char *ref,
+                    struct arena *a, struct tier *out);
+    int (*tier_list)(struct store_conn *c, const char *pid, const char *program_id, struct arena *a,
+                     struct tier **out, size_t *n);
+    int (*tier_delete)(struct store_conn *c, const char *pid, const char *program_id,
+                       const char *id);
+    int (*entry_earned_since)(struct store_conn *c, const char *pid, const char *member_id,
+                              int64_t since, int64_t *sum);
     int (*lot_insert)(struct store_conn *c, const char *pid, const char *member_id,
                       const struct lot *l);
     int (*lot_update)(struct store_conn *c, const char *pid, const char *member_id,
@@ -398,8 +443,7 @@ struct store_ops {
                       const struct page *pg, struct arena *a, struct entry **out, size_t *n,
                       int64_t *total);
     int (*entry_list_order)(struct store_conn *c, const char *pid, const char *member_id,
-                            const char *order_id, struct arena *a, struct entry **out,
-                            size_t *n);
+                            const char *order_id, struct arena *a, struct entry **out, size_t *n);
     int (*entry_last_seq)(struct store_conn *c, const char *pid, const char *member_id,
                           int64_t *seq);
     int (*entry_count_rule)(struct store_conn *c, const char *pid, const char *member_id,
