@@ -490,8 +490,8 @@ static int program_input_or_reply(struct request *r, struct program_cmd *pc, boo
         voucher_or_reply(r, body, pc) < 0 || tier_qualification_or_reply(r, body, pc) < 0)
         return -1;
     if ((create && !name.set) || (name.set && !name.v[0])) {
-        reply_error(r, 400, "missing_param", "Missing name", "name: required, 1 to %d bytes",
-                    PROGRAM_NAME_BYTES_MAX);
+        reply_error(r, 400, name.set ? "invalid_param" : "missing_param", "Invalid name",
+                    "name: required, 1 to %d bytes", PROGRAM_NAME_BYTES_MAX);
         return -1;
     }
     if (tz.set && zone_or_reply(r, tz.v) < 0)
@@ -1054,6 +1054,9 @@ void api_members_transactions(struct request *r)
 
 void api_members_points_expiration(struct request *r)
 {
+    struct page pg;
+    if (page_or_reply(r, &pg) < 0)
+        return;
     struct member m;
     struct program p;
     struct member_view v;
@@ -1079,9 +1082,10 @@ void api_members_points_expiration(struct request *r)
     struct jw w;
     jw_init(&w, &r->out);
     list_open(&w, "data");
-    for (size_t i = 0; i < n; i++)
+    size_t end = (size_t)pg.offset + (size_t)pg.limit;
+    for (size_t i = (size_t)pg.offset; i < n && i < end; i++)
         lot_render(&w, &lots[i], &m);
-    list_close(&w, (int64_t)n, false);
+    list_close(&w, (int64_t)n, end < n);
     reply_json(r, 200);
 }
 
@@ -1551,6 +1555,9 @@ void api_rules_disable(struct request *r)
 
 void api_rules_list(struct request *r)
 {
+    struct page pg;
+    if (page_or_reply(r, &pg) < 0)
+        return;
     struct program p;
     struct earning_rule *rows = NULL;
     size_t n = 0;
@@ -1575,9 +1582,10 @@ void api_rules_list(struct request *r)
     struct jw w;
     jw_init(&w, &r->out);
     list_open(&w, "data");
-    for (size_t i = 0; i < n; i++)
+    size_t end = (size_t)pg.offset + (size_t)pg.limit;
+    for (size_t i = (size_t)pg.offset; i < n && i < end; i++)
         rule_render(&w, &rows[i]);
-    list_close(&w, (int64_t)n, false);
+    list_close(&w, (int64_t)n, end < n);
     reply_json(r, 200);
 }
 

@@ -383,7 +383,7 @@ void api_events_create(struct request *r)
         api_customer_ref_or_reply(r, body, "customer", &ec->customer) < 0)
         return;
     if (!name.set || !name.v[0]) {
-        reply_error(r, 400, "missing_param", "Missing event",
+        reply_error(r, 400, name.set ? "invalid_param" : "missing_param", "Invalid event",
                     "event: required, the custom event's name such as \"review\"");
         return;
     }

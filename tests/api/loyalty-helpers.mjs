@@ -70,11 +70,19 @@ export function assertInvariant(lc, ctx = '') {
     `points = balance + pending_points + subtracted_points + expired_points ${ctx}: ${JSON.stringify(lc)}`);
 }
 
-/* GET /v1/loyalties/members/{id}; asserts 200 and the invariant; returns the member. */
+/* GET /v1/loyalties/members/{id}; asserts 200 and the invariants; returns the member.
+ * Besides points = balance + pending + subtracted + expired (docs/api.md "Members"), the
+ * ledger's lot invariants (DESIGN.md "The ledger"): the balance equals the points left in
+ * the active lots (none while the balance is negative), pending equals the pending lots. */
 export async function getMember(t, memberId, ctx = '') {
   const r = await api(t, 'GET', `/v1/loyalties/members/${enc(memberId)}`);
   assert.equal(r.status, 200, `get member ${memberId}: ${r.text}`);
-  assertInvariant(r.json.loyalty_card, ctx);
+  const lc = r.json.loyalty_card;
+  assertInvariant(lc, ctx);
+  const ls = await lots(t, memberId);
+  const sum = (st) => ls.filter((l) => l.status === st).reduce((a, l) => a + l.points, 0);
+  assert.equal(sum('ACTIVE'), Math.max(lc.balance, 0), `balance = points left in active lots ${ctx}: ${JSON.stringify(lc)} ${JSON.stringify(ls)}`);
+  assert.equal(sum('PENDING'), lc.pending_points, `pending_points = points in pending lots ${ctx}: ${JSON.stringify(lc)} ${JSON.stringify(ls)}`);
   return r.json;
 }
 

@@ -87,6 +87,32 @@ describe('loyalty members', () => {
     assert.equal((await api(t, 'GET', `/v1/loyalties/${prog.id}/members?limit=1`)).json.total, before, 'no member created');
   });
 
+  test('an enrolment refused with 404 under an Idempotency-Key fails the same way after the customer exists', async () => {
+    const sid = uid('later');
+    const key = uid('k');
+    const body = { customer: sid };
+    const a = await api(t, 'POST', `/v1/loyalties/${prog.id}/members`, { body, headers: { 'Idempotency-Key': key } });
+    assertError(a, 404, 'not_found');
+    assert.equal((await api(t, 'POST', '/v1/customers', { body: { source_id: sid } })).status, 201);
+    const b = await api(t, 'POST', `/v1/loyalties/${prog.id}/members`, { body, headers: { 'Idempotency-Key': key } });
+    assert.equal(b.status, 404, b.text);
+    assert.equal(b.text, a.text, 'the stored answer');
+    assert.equal(b.headers['idempotent-replayed'], 'true');
+    // without the key the customer is enrolled now
+    await enroll(t, prog.id, sid, 201);
+  });
+
+  test('concurrent enrolments of one customer → one card', async () => {
+    const c = await newCustomer();
+    const rs = await Promise.all(Array.from({ length: 8 }, () =>
+      api(t, 'POST', `/v1/loyalties/${prog.id}/members`, { body: { customer: c.id } })));
+    const statuses = rs.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 200, 201], rs.map((r) => r.text).join('\n'));
+    assert.equal(new Set(rs.map((r) => r.json.id)).size, 1);
+    const l = await api(t, 'GET', `/v1/loyalties/${prog.id}/members?limit=100`);
+    assert.equal(l.json.vouchers.filter((v) => v.holder_id === c.id).length, 1);
+  });
+
   test('enroll by customer object → customer created (201), then upserted with the same card (200)', async () => {
     const sid = uid('obj');
     const m = await enroll(t, prog.id, { source_id: sid, name: 'Grace', metadata: { pet: 'dog' } }, 201);

@@ -220,7 +220,7 @@ describe('loyalty programs', () => {
     const exp = (er) => ({ voucher: { loyalty_card: { expiration_rules: er } } });
     const cases = [
       ['missing name', {}, 'missing_param', 'name'],
-      ['empty name', { name: '' }, 'missing_param', 'name'],
+      ['empty name (present, out of range)', { name: '' }, 'invalid_param', 'name'],
       ['name too long', { name: 'n'.repeat(256) }, 'invalid_param', 'name'],
       ['name not a string', { name: 42 }, 'invalid_param', 'name'],
       ['bad timezone', { name: 'N', timezone: 'Mars/Olympus_Mons' }, 'invalid_param', 'timezone'],
@@ -258,8 +258,8 @@ describe('loyalty programs', () => {
       for (const [body, key, field] of [
         [{ timezone: 'Not/AZone' }, 'invalid_param', 'timezone'],
         [{ voucher: { loyalty_card: { expiration_rules: { period_type: 'MONTH', period_value: 1201 } } } }, 'invalid_param', 'period_value'],
-        [{ name: '' }, 'missing_param', 'name'],
         [{ description: 'x', unknown_thing: true }, 'invalid_param', 'unknown_thing'],
+        [{ name: '' }, 'invalid_param', 'name'], // present but empty: out of range, as for customers
       ]) {
         assertError(await api(t, 'PUT', `/v1/loyalties/${p.id}`, { body }), 400, key, field);
       }
