@@ -294,6 +294,20 @@ static int settle_expire(const struct loyalty_ctx *lc, const struct program *p,
     return rc;
 }
 
+/* The pending lot due soonest at `now` (NULL when none): releases are applied in the
+ * order they fell due, because a debt is paid by the points that became active first. */
+static struct lot *next_release(struct lot *lots, size_t n, int64_t now)
+{
+    struct lot *best = NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct lot *l = &lots[i];
+        if (l->state == LOT_PENDING && l->release_at && l->release_at <= now &&
+            (!best || l->release_at < best->release_at))
+            best = l;
+    }
+    return best;
+}
+
 /* Applies every release and expiry due at now, releases first. */
 static int member_settle(const struct loyalty_ctx *lc, const struct program *p,
                          struct member_state *ms)
@@ -302,11 +316,9 @@ static int member_settle(const struct loyalty_ctx *lc, const struct program *p,
     if (!ms->m.next_due_at || ms->m.next_due_at > now)
         return 0;
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < ms->nlots; i++) {
-        struct lot *l = &ms->lots[i];
-        if (l->state == LOT_PENDING && l->release_at && l->release_at <= now)
-            rc = settle_release(lc, ms, l);
-    }
+    struct lot *rel;
+    while (rc == 0 && (rel = next_release(ms->lots, ms->nlots, now)))
+        rc = settle_release(lc, ms, rel);
     for (size_t i = 0; rc == 0 && i < ms->nlots; i++) {
         struct lot *l = &ms->lots[i];
         if (l->state == LOT_ACTIVE && l->expires_at && l->expires_at <= now && l->remaining > 0)
@@ -1092,19 +1104,16 @@ int loyalty_view(struct store_conn *c, const char *pid, const struct member *m, 
     int rc = store_lot_list_open(c, pid, m->id, a, lots, nlots);
     if (rc < 0)
         return rc;
-    /* Apply in memory what the next write would settle: releases, then expiries. */
-    for (size_t i = 0; i < *nlots; i++) {
-        struct lot *l = &(*lots)[i];
-        if (l->state == LOT_PENDING && l->release_at && l->release_at <= now) {
-            int64_t before = v->balance;
-            l->state = LOT_ACTIVE;
-            v->pending -= l->remaining;
-            v->balance += l->remaining;
-            if (before < 0) {
-                int64_t pay = -before < l->remaining ? -before : l->remaining;
-                l->remaining -= pay;
-            }
-        }
+    /* Apply in memory what the next write would settle: releases in the order they fell
+     * due, then expiries. */
+    struct lot *rel;
+    while ((rel = next_release(*lots, *nlots, now))) {
+        int64_t before = v->balance;
+        rel->state = LOT_ACTIVE;
+        v->pending -= rel->remaining;
+        v->balance += rel->remaining;
+        if (before < 0)
+            rel->remaining -= -before < rel->remaining ? -before : rel->remaining;
     }
     for (size_t i = 0; i < *nlots; i++) {
         struct lot *l = &(*lots)[i];
