@@ -155,6 +155,13 @@ async function seed(existing) {
     check(r, Array.isArray(r.body) && r.body.length === RULES.length,
           `expected an array of ${RULES.length} earning rules`);
 
+    // Tiers before anyone earns, so every member lands in the right one. Gold is out of
+    // the demo members' reach: its double points never change the balances checked below.
+    const tiers = await call('POST', `/v1/loyalties/${P}/tiers`, {key: 'demo-tiers', want: [201],
+        body: [{name: 'Silver', points: {from: 1000, to: 4999}},
+               {name: 'Gold', points: {from: 5000, to: null}, earning_multiplier: 2}]});
+    check(tiers, Array.isArray(tiers.body) && tiers.body.length === 2, 'expected 2 tiers');
+
     for (const m of MEMBERS) {
         const customer = {source_id: m.source_id, name: m.name,
                           email: `${m.source_id}@example.com`, timezone: 'Europe/Berlin',
@@ -274,6 +281,6 @@ fs.renameSync(cardsPath + '.tmp', cardsPath);
 console.log(`
   ${PROGRAM}: 1 point per euro, 50 points per review (at most 3 a week), 25 for the
   newsletter, 100 on joining; points expire 12 months after earning, at the month's end.
-  Silver and Gold tiers (Gold earning double): tiers arrive with the tier feature.
+  Tiers on the balance: Silver from 1,000 points, Gold from 5,000 (Gold earns double).
 ${done ? '' : `  (${writes} writes, ${replayed} replayed from an earlier run)\n`}
 ${table(rows)}`);
