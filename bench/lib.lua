@@ -12,6 +12,10 @@
 --   TREU_APP_ID, TREU_APP_TOKEN  server key of the bench project
 --   TREU_BENCH_RUN               a string unique to this run (prefix of source_ids)
 --   TREU_IDS_FILE                customers-get.lua: file with one customer id a line
+--
+-- A script may also set the global `treu_extra` to a list of names of numeric
+-- per-thread globals it counts (e.g. {"n_mismatch"}); done() adds each one, summed
+-- over the threads, to the result line.
 
 local threads = {}
 local next_tid = 0
@@ -64,17 +68,23 @@ function done(summary, latency, requests)
    for _, code in ipairs(codes) do
       parts[#parts + 1] = json_str(tostring(code)) .. ":" .. merged[code]
    end
+   local extra = ""
+   for _, name in ipairs(treu_extra or {}) do
+      local sum = 0
+      for _, t in ipairs(threads) do sum = sum + (t:get(name) or 0) end
+      extra = extra .. string.format(',%s:%d', json_str(name), sum)
+   end
    local e = summary.errors
    local secs = summary.duration / 1e6
    print(string.format(
       'TREU_BENCH {"requests":%d,"duration_us":%d,"rps":%.1f,"ok_2xx":%d,"non_2xx":%d,' ..
       '"statuses":{%s},"err_connect":%d,"err_read":%d,"err_write":%d,"err_timeout":%d,' ..
       '"err_status_gt399":%d,"p50_us":%.1f,"p90_us":%.1f,"p99_us":%.1f,"p999_us":%.1f,' ..
-      '"max_us":%.1f,"mean_us":%.1f,"threads":%d}',
+      '"max_us":%.1f,"mean_us":%.1f,"threads":%d%s}',
       summary.requests, summary.duration, summary.requests / secs, ok, other,
       table.concat(parts, ","), e.connect, e.read, e.write, e.timeout, e.status,
       latency:percentile(50), latency:percentile(90), latency:percentile(99),
-      latency:percentile(99.9), latency.max, latency.mean, #threads))
+      latency:percentile(99.9), latency.max, latency.mean, #threads, extra))
 end
 
 function treu_env(name)

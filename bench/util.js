@@ -6,6 +6,9 @@
 //   util.js batch BEFORE AFTER      -> writer batch size between two /metrics snapshots
 //   util.js total FILE              -> "total" of a list answer
 //   util.js row LABEL CONNS RESULT NOTES -> one markdown table row for a wrk result
+//   util.js loadnote LOAD           -> notes of the read-under-load row (the earn load's rate)
+//   util.js loadextra LOAD          -> notes of the open-loop earn row (bench/earn-open-loop.js)
+//   util.js targets EARN READ LOAD CONNS -> the DESIGN.md loyalty targets, met or not
 'use strict';
 
 const fs = require('fs');
@@ -23,7 +26,8 @@ function lat(us) {
   const ms = us / 1000;
   if (ms < 10) return `${ms.toFixed(2)} ms`;
   if (ms < 100) return `${ms.toFixed(1)} ms`;
-  return `${Math.round(ms)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(2)} s`;
 }
 
 // Prometheus text: sum of all samples of one metric name (any labels).
@@ -121,6 +125,77 @@ switch (cmd) {
       .map(([code, n]) => `${code}×${num(n)}`);
     const allNotes = [ok.length ? `statuses ${ok.join(', ')}` : '**no 2xx answers**', notes].filter(Boolean).join('; ');
     console.log(`| ${label} | ${conns} | ${rps} | ${lat(r.p50_us)} | ${lat(r.p99_us)} | ${lat(r.p999_us)} | ${errs} | ${allNotes} |`);
+    break;
+  }
+  case 'loadnote': {
+    // Notes of the read-under-load row: what the earn load beside it achieved.
+    const l = JSON.parse(fs.readFileSync(args[0], 'utf8'));
+    const short = l.rps < 0.98 * l.offered_rps;
+    const rate = `${num(l.rps)} of ${num(l.offered_rps)} offered`;
+    console.log(`earn load beside it: ${short ? `**only ${rate}**` : rate} events/s achieved, ` +
+      `earn p99 ${lat(l.p99_us)} (row below)`);
+    break;
+  }
+  case 'loadextra': {
+    // Notes of the open-loop earn row: offered vs achieved, backlog, the whole schedule.
+    const l = JSON.parse(fs.readFileSync(args[0], 'utf8'));
+    const parts = [];
+    const short = l.rps < 0.98 * l.offered_rps;
+    const secs = l.duration_us / 1e6;
+    parts.push(`${short ? '**' : ''}achieved ${num(l.rps)} of ${num(l.offered_rps)} events/s offered${short ? '**' : ''} ` +
+      `(2xx answers arriving in the ${secs} s window); latency from each request's due time, over the ` +
+      `${num(l.requests)} requests due in the window; backlog up to ${num(l.max_backlog)} requests ` +
+      `(waiting for one of the ${l.connections} connections, or in flight)`);
+    const other = Object.entries(l.all_statuses || {})
+      .filter(([code]) => !(Number(code) >= 200 && Number(code) < 300))
+      .map(([code, n]) => `${code}×${num(n)}`);
+    let whole = `whole schedule incl. ${l.warmup_s} s warm-up and ${l.tail_s} s tail: ${num(l.scheduled)} requests`;
+    if (l.unanswered > 0) {
+      whole += `, **${num(l.unanswered)} still unanswered ${l.grace_s} s after the schedule ended** ` +
+        `(dropped: the server could not keep up)`;
+    }
+    if (other.length) whole += `, **non-2xx ${other.join(', ')}**`;
+    if (l.all_errors > 0) whole += `, **${num(l.all_errors)} socket errors or timeouts**`;
+    parts.push(whole);
+    console.log(parts.join('; '));
+    break;
+  }
+  case 'targets': {
+    // The DESIGN.md targets for the loyalty rows, met or not, said plainly.
+    const [earnF, readF, loadF, conns] = args;
+    const e = JSON.parse(fs.readFileSync(earnF, 'utf8'));
+    const r = JSON.parse(fs.readFileSync(readF, 'utf8'));
+    const l = JSON.parse(fs.readFileSync(loadF, 'utf8'));
+    const secs = e.duration_us / 1e6;
+    const earnOk = e.ok_2xx / secs;
+    const rateMet = earnOk >= 20000;
+    const p99Met = e.p99_us <= 10000;
+    const clean = e.non_2xx === 0 && ['connect', 'read', 'write', 'timeout'].every((k) => !(e[`err_${k}`] > 0));
+    let earn;
+    if (rateMet && p99Met && clean) {
+      earn = 'met';
+    } else {
+      const why = [];
+      if (!rateMet) why.push(`${Math.round((100 * earnOk) / 20000)}% of the rate`);
+      if (!p99Met) why.push(`p99 ${(e.p99_us / 10000).toFixed(1)}× the bound`);
+      if (!clean) why.push('not every request answered 2xx');
+      earn = `**NOT MET** (${why.join('; ')})`;
+    }
+    const readP99Met = r.p99_us <= 2000;
+    const readClean = r.non_2xx === 0 && ['connect', 'read', 'write', 'timeout'].every((k) => !(r[`err_${k}`] > 0));
+    const loadShort = l.rps < 0.98 * l.offered_rps;
+    let read = readP99Met && readClean ? 'met' : `**NOT MET**${readClean ? '' : ' (not every read answered 2xx)'}`;
+    if (loadShort) read += `, and the earn load under it fell short of what was offered`;
+    console.log('**Targets** (`DESIGN.md` "Targets", 2-core machine):');
+    console.log();
+    console.log(`* Earn events ingested, durable, with rule evaluation: ≥ 20,000 events/s sustained, p99 ≤ 10 ms. ` +
+      `This run: ${num(earnOk)} events/s answered 2xx, p99 ${lat(e.p99_us)} (closed loop, ${conns} connections, ` +
+      `${secs.toFixed(0)} s) → ${earn}.`);
+    console.log(`* Member balance read under that load: p99 ≤ 2 ms. This run: p99 ${lat(r.p99_us)} ` +
+      `(p99.9 ${lat(r.p999_us)}) at ${num(r.rps)} reads/s while ${num(l.rps)} earn events/s were ingested ` +
+      `(${num(l.offered_rps)} offered) → ${read}. The target means reads under the 20,000 events/s earn load; ` +
+      `this run puts ${num(l.offered_rps)}/s under them (the condition of \`reference/performance.md\` §6 #2), ` +
+      `so it is the lighter test${l.offered_rps >= 20000 ? '' : ', and passing it does not show the target at full earn load'}.`);
     break;
   }
   default:
