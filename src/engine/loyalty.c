@@ -167,15 +167,20 @@ static int member_write(const struct loyalty_ctx *lc, struct member_state *ms)
     return store_member_update(lc->tx->conn, lc->pid, &ms->m);
 }
 
-/* Appends room for one more lot (the array lives in the command's arena). */
+/* Appends room for one more lot. The array lives in the command's arena and grows by
+ * doubling: an event that credits many rules must not copy every open lot per credit. */
 static struct lot *member_add_lot(const struct loyalty_ctx *lc, struct member_state *ms)
 {
-    struct lot *more = arena_alloc(lc->a, (ms->nlots + 1) * sizeof *more);
-    if (!more)
-        return NULL;
-    if (ms->nlots)
-        memcpy(more, ms->lots, ms->nlots * sizeof *more);
-    ms->lots = more;
+    if (ms->nlots >= ms->lots_cap) {
+        size_t cap = ms->nlots < 8 ? 16 : ms->nlots * 2;
+        struct lot *more = arena_alloc(lc->a, cap * sizeof *more);
+        if (!more)
+            return NULL;
+        if (ms->nlots)
+            memcpy(more, ms->lots, ms->nlots * sizeof *more);
+        ms->lots = more;
+        ms->lots_cap = cap;
+    }
     struct lot *l = &ms->lots[ms->nlots++];
     memset(l, 0, sizeof *l);
     return l;
