@@ -701,13 +701,8 @@ void api_loyalties_get(struct request *r)
     struct store_conn *c = req_reader(r);
     int rc = store_program_get(c, r->project_id, r->params[0], &r->arena, &p);
     req_reader_release(r, c);
-    if (rc == TREU_ENOTFOUND) {
-        not_found(&r->out, r, "campaign", r->params[0]);
-        r->status = 404;
-        return;
-    }
     if (rc < 0) {
-        reply_op_error(r, rc);
+        reply_read_error(r, rc, "campaign", r->params[0]);
         return;
     }
     struct jw w;
@@ -1570,13 +1565,8 @@ void api_rules_list(struct request *r)
         store_read_end(c);
     }
     req_reader_release(r, c);
-    if (rc == TREU_ENOTFOUND) {
-        not_found(&r->out, r, "campaign", r->params[0]);
-        r->status = 404;
-        return;
-    }
     if (rc < 0) {
-        reply_op_error(r, rc);
+        reply_read_error(r, rc, "campaign", r->params[0]);
         return;
     }
     struct jw w;
@@ -1598,13 +1588,8 @@ void api_rules_get(struct request *r)
     if (rc == 0)
         rc = store_rule_get(c, r->project_id, p.id, r->params[1], &r->arena, &er);
     req_reader_release(r, c);
-    if (rc == TREU_ENOTFOUND) {
-        not_found(&r->out, r, "earning rule", r->params[1]);
-        r->status = 404;
-        return;
-    }
     if (rc < 0) {
-        reply_op_error(r, rc);
+        reply_read_error(r, rc, "earning rule", r->params[1]);
         return;
     }
     struct jw w;
@@ -1871,13 +1856,8 @@ void api_tiers_list(struct request *r)
     if (rc == 0)
         rc = store_tier_list(c, r->project_id, p.id, &r->arena, &rows, &n);
     req_reader_release(r, c);
-    if (rc == TREU_ENOTFOUND) {
-        not_found(&r->out, r, "campaign", r->params[0]);
-        r->status = 404;
-        return;
-    }
     if (rc < 0) {
-        reply_op_error(r, rc);
+        reply_read_error(r, rc, "campaign", r->params[0]);
         return;
     }
     struct jw w;
@@ -1898,13 +1878,8 @@ void api_tiers_get(struct request *r)
     if (rc == 0)
         rc = store_tier_get(c, r->project_id, p.id, r->params[1], &r->arena, &t);
     req_reader_release(r, c);
-    if (rc == TREU_ENOTFOUND) {
-        not_found(&r->out, r, "loyalty tier", r->params[1]);
-        r->status = 404;
-        return;
-    }
     if (rc < 0) {
-        reply_op_error(r, rc);
+        reply_read_error(r, rc, "loyalty tier", r->params[1]);
         return;
     }
     struct jw w;

@@ -284,13 +284,8 @@ void api_orders_get(struct request *r)
     struct store_conn *c = req_reader(r);
     int rc = store_order_get(c, r->project_id, r->params[0], &r->arena, &o);
     req_reader_release(r, c);
-    if (rc == TREU_ENOTFOUND) {
-        not_found_into(&r->out, r, "order", r->params[0]);
-        r->status = 404;
-        return;
-    }
     if (rc < 0) {
-        reply_op_error(r, rc);
+        reply_read_error(r, rc, "order", r->params[0]);
         return;
     }
     struct jw w;

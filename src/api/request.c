@@ -98,6 +98,15 @@ void reply_op_error(struct request *r, int rc)
     }
 }
 
+void reply_read_error(struct request *r, int rc, const char *what, const char *ref)
+{
+    if (rc == TREU_ENOTFOUND)
+        reply_error(r, 404, "not_found", "Resource not found", "Cannot find %s with id %.255s",
+                    what, ref ? ref : "");
+    else
+        reply_op_error(r, rc);
+}
+
 int req_json_object_or_reply(struct request *r, cJSON **out)
 {
     struct json_error e;

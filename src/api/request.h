@@ -100,6 +100,9 @@ void api_error_body(struct buf *b, int status, const char *key, const char *mess
 /* Answers the standard error body {code, key, message, details, request_id}. */
 void reply_error(struct request *r, int status, const char *key, const char *message,
                  const char *details_fmt, ...) TREU_PRINTF(5, 6);
+/* After a failed read: 404 "Cannot find <what> with id <ref>" for TREU_ENOTFOUND, else
+ * the operating error. */
+void reply_read_error(struct request *r, int rc, const char *what, const char *ref);
 /* 503 / 500 for an operating error, with a message that says whether to retry. */
 void reply_op_error(struct request *r, int rc);
 
