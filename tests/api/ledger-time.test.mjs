@@ -211,4 +211,42 @@ describe('ledger over time', () => {
     assert.equal(k2.text, k1.text);
     assert.equal((await card(m)).balance, 100);
   });
+
+  test('tiers: up by earning (Gold doubles, a joining bonus once), down by a refund, reset by the calendar year', async () => {
+    const p = await program({ timezone: 'Europe/Berlin', tier_qualification: { type: 'POINTS_IN_PERIOD', period: 'CALENDAR_YEAR' } });
+    const [orderRule] = await rules(p, [
+      { event: 'order.paid', loyalty: { type: 'PROPORTIONAL', calculation_type: 'ORDER_AMOUNT', order: { amount: { every: 100, points: 1 } } } },
+      { event: 'customer.loyalty.tier.joined', loyalty: { type: 'FIXED', points: 10 },
+        conditions: { 1: { name: 'member.tier', conditions: { $is: ['Gold'] } } } },
+    ]);
+    const tr = await api(t, 'POST', `/v1/loyalties/${p.id}/tiers`, { body: [
+      { name: 'Silver', points: { from: 500, to: 1999 } },
+      { name: 'Gold', points: { from: 2000, to: null }, earning_multiplier: 2 },
+    ] });
+    assert.equal(tr.status, 201, tr.text);
+    const [silver, gold] = tr.json;
+    assert.equal(gold.earning_multiplier, 2);
+    const src = uid('c');
+    const m = await member(p, src);
+    const tierOf = async () => (await api(t, 'GET', `/v1/loyalties/members/${m.code}/tiers`)).json.data.map((x) => x.name);
+    assert.deepEqual(await tierOf(), []);
+    const o1 = await pay(uid('o'), { source_id: src }, 60000);
+    assert.equal(o1.loyalty.points, 600);
+    assert.deepEqual(await tierOf(), ['Silver']);
+    const o2 = await pay(uid('o'), { source_id: src }, 150000);
+    // 1500 at Silver's rate lifts the member to Gold; the joining bonus (10, doubled at Gold) follows once
+    assert.deepEqual(o2.loyalty.entries.map((e) => e.points), [1500, 20]);
+    assert.deepEqual(await tierOf(), ['Gold']);
+    const o3 = await pay(uid('o'), { source_id: src }, 10000);
+    assert.equal(o3.loyalty.points, 200, 'Gold earns double');
+    assert.equal(o3.loyalty.entries[0].details.earning_rule.id, orderRule.id);
+    const refund = await api(t, 'PUT', `/v1/orders/${o2.id}`, { body: { status: 'CANCELED' } });
+    assert.equal(refund.json.loyalty.points, -1500);
+    assert.deepEqual(await tierOf(), ['Silver'], 'points in the year fell below Gold');
+    const got = (await api(t, 'GET', `/v1/loyalties/members/${m.code}`)).json;
+    assert.equal(got.tier_id, silver.id);
+    await advance(400 * DAY); // into the next calendar year: nothing earned in it yet
+    await poll(tierOf, (l) => l.length === 0, 'the tier to drop at the start of the year');
+  });
 });
+
