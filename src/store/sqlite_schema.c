@@ -201,6 +201,10 @@ const char *const sqlite_migrations[] = {
     "ALTER TABLE programs ADD COLUMN tier_qualification TEXT;"
     "ALTER TABLE members ADD COLUMN tier_id TEXT;"
     "ALTER TABLE members ADD COLUMN tier_since INTEGER;",
+
+    /* 5: a member's open lots without scanning every lot it ever had. */
+    "CREATE INDEX lots_open ON lots(project_id, member_id, expires_at, created_at, id)"
+    "  WHERE state IN (0, 1) AND remaining > 0;",
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];
