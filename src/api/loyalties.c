@@ -1155,7 +1155,9 @@ static int positive_pair_or_reply(struct request *r, const cJSON *o, const char 
 static int rule_loyalty_or_reply(struct request *r, const cJSON *rule)
 {
     static const char *const types[] = {"FIXED", "PROPORTIONAL", NULL};
-    static const char *const calcs[] = {"ORDER_AMOUNT", "CUSTOM_EVENT_METADATA", NULL};
+    static const char *const calcs[] = {"ORDER_AMOUNT",       "CUSTOM_EVENT_METADATA",
+                                        "ORDER_ITEMS_AMOUNT", "ORDER_ITEMS_QUANTITY",
+                                        "CUSTOMER_METADATA",  NULL};
     const cJSON *loy = cJSON_GetObjectItemCaseSensitive(rule, "loyalty");
     int type, calc;
     bool has;
@@ -1190,22 +1192,37 @@ static int rule_loyalty_or_reply(struct request *r, const cJSON *rule)
         return -1;
     }
     if (calc == 0)
-        return positive_pair_or_reply(r,
-                                      cJSON_GetObjectItemCaseSensitive(
-                                          cJSON_GetObjectItemCaseSensitive(loy, "order"), "amount"),
-                                      "loyalty.order.amount");
+        return positive_pair_or_reply(
+            r,
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(loy, "order"),
+                                             "amount"),
+            "loyalty.order.amount");
+    if (calc == 2 || calc == 3) {
+        const char *key = calc == 2 ? "amount" : "quantity";
+        const cJSON *spec = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(loy, "order_items"), key);
+        char where[64];
+        snprintf(where, sizeof where, "loyalty.order_items.%s", key);
+        if (positive_pair_or_reply(r, spec, where) < 0)
+            return -1;
+        struct opt_str prod, sku;
+        return req_string_field_or_reply(r, spec, "product_id", 255, false, &prod) < 0 ||
+                       req_string_field_or_reply(r, spec, "sku_id", 255, false, &sku) < 0
+                   ? -1
+                   : 0;
+    }
+    const char *outer = calc == 1 ? "custom_event" : "customer";
+    const char *where = calc == 1 ? "loyalty.custom_event.metadata" : "loyalty.customer.metadata";
     const cJSON *md = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(loy, "custom_event"), "metadata");
+        cJSON_GetObjectItemCaseSensitive(loy, outer), "metadata");
     const cJSON *prop = cJSON_GetObjectItemCaseSensitive(md, "property");
     int64_t above;
-    if (positive_pair_or_reply(r, md, "loyalty.custom_event.metadata") < 0 ||
-        req_int_field_or_reply(r, md, "loyalty.custom_event.metadata", "above", 0,
-                               LOYALTY_POINTS_MAX, &above, &has) < 0)
+    if (positive_pair_or_reply(r, md, where) < 0 ||
+        req_int_field_or_reply(r, md, where, "above", 0, LOYALTY_POINTS_MAX, &above, &has) < 0)
         return -1;
     if (!cJSON_IsString(prop) || !prop->valuestring[0] || strlen(prop->valuestring) > 100) {
         reply_error(r, 400, "invalid_param", "Invalid property",
-                    "loyalty.custom_event.metadata.property: the metadata key to read, 1 to 100 "
-                    "bytes");
+                    "%s.property: the metadata key to read, 1 to 100 bytes", where);
         return -1;
     }
     return 0;

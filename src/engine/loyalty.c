@@ -719,6 +719,57 @@ static bool rule_in_window(const cJSON *body, int64_t now, const struct tz_civil
     return true;
 }
 
+/* floor(value / every) × points, saturating; 0 for nothing to count. */
+static int64_t proportional(int64_t value, int64_t every, int64_t pts)
+{
+    if (every <= 0 || value <= 0)
+        return 0;
+    int64_t out;
+    return __builtin_mul_overflow(value / every, pts, &out) ? LOYALTY_POINTS_MAX : out;
+}
+
+/* A metadata number over `above`, as whole units (0 when absent, not a number, or below). */
+static int64_t metadata_units(const cJSON *metadata, const cJSON *spec)
+{
+    const cJSON *prop = cJSON_GetObjectItemCaseSensitive(spec, "property");
+    const cJSON *v = cJSON_IsString(prop)
+                         ? cJSON_GetObjectItemCaseSensitive(metadata, prop->valuestring)
+                         : NULL;
+    if (!cJSON_IsNumber(v))
+        return 0;
+    double over = v->valuedouble - (double)json_int(spec, "above", 0);
+    return over > 0 && over <= 1e15 ? (int64_t)over : 0;
+}
+
+/* Sum of the order's items' amounts (or quantities) matching the rule's product/SKU filter. */
+static int64_t items_total(const struct order *o, const cJSON *spec, bool quantity)
+{
+    const cJSON *prod = cJSON_GetObjectItemCaseSensitive(spec, "product_id");
+    const cJSON *sku = cJSON_GetObjectItemCaseSensitive(spec, "sku_id");
+    cJSON *items = o->items_json ? cJSON_Parse(o->items_json) : NULL;
+    int64_t total = 0;
+    for (const cJSON *it = cJSON_IsArray(items) ? items->child : NULL; it; it = it->next) {
+        const cJSON *ip = cJSON_GetObjectItemCaseSensitive(it, "product_id");
+        const cJSON *is = cJSON_GetObjectItemCaseSensitive(it, "sku_id");
+        if (cJSON_IsString(prod) && !(cJSON_IsString(ip) && strcmp(ip->valuestring,
+                                                                    prod->valuestring) == 0))
+            continue;
+        if (cJSON_IsString(sku) &&
+            !(cJSON_IsString(is) && strcmp(is->valuestring, sku->valuestring) == 0))
+            continue;
+        int64_t qty = json_int(it, "quantity", 1);
+        int64_t line = quantity ? qty
+                                : cJSON_GetObjectItemCaseSensitive(it, "amount")
+                                      ? json_int(it, "amount", 0)
+                                      : json_int(it, "price", 0) * qty;
+        int64_t sum;
+        if (line > 0 && !__builtin_add_overflow(total, line, &sum))
+            total = sum;
+    }
+    cJSON_Delete(items);
+    return total;
+}
+
 /* Points a rule awards for this trigger (0 = nothing). */
 static int64_t rule_points(const cJSON *body, const struct trigger *t)
 {
@@ -730,32 +781,32 @@ static int64_t rule_points(const cJSON *body, const struct trigger *t)
         return json_int(loy, "points", 0);
     const cJSON *calc = cJSON_GetObjectItemCaseSensitive(loy, "calculation_type");
     const char *ct = cJSON_IsString(calc) ? calc->valuestring : "";
+    const cJSON *spec = NULL;
+    int64_t value = 0;
     if (strcmp(ct, "ORDER_AMOUNT") == 0 && t->order) {
-        const cJSON *amt = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(loy, "order"), "amount");
-        int64_t every = json_int(amt, "every", 0), pts = json_int(amt, "points", 0);
-        if (every <= 0 || t->order->amount <= 0)
-            return 0;
-        int64_t units = t->order->amount / every, out;
-        return __builtin_mul_overflow(units, pts, &out) ? LOYALTY_POINTS_MAX : out;
-    }
-    if (strcmp(ct, "CUSTOM_EVENT_METADATA") == 0 && t->event_metadata) {
-        const cJSON *md = cJSON_GetObjectItemCaseSensitive(
+        spec = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(loy, "order"),
+                                                "amount");
+        value = t->order->amount;
+    } else if ((strcmp(ct, "ORDER_ITEMS_AMOUNT") == 0 ||
+                strcmp(ct, "ORDER_ITEMS_QUANTITY") == 0) &&
+               t->order) {
+        bool qty = strcmp(ct, "ORDER_ITEMS_QUANTITY") == 0;
+        spec = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(loy, "order_items"), qty ? "quantity" : "amount");
+        value = items_total(t->order, spec, qty);
+    } else if (strcmp(ct, "CUSTOM_EVENT_METADATA") == 0 && t->event_metadata) {
+        spec = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(loy, "custom_event"), "metadata");
-        const cJSON *prop = cJSON_GetObjectItemCaseSensitive(md, "property");
-        const cJSON *v = cJSON_IsString(prop) ? cJSON_GetObjectItemCaseSensitive(t->event_metadata,
-                                                                                 prop->valuestring)
-                                              : NULL;
-        int64_t every = json_int(md, "every", 0), pts = json_int(md, "points", 0);
-        if (!cJSON_IsNumber(v) || every <= 0)
-            return 0;
-        double over = v->valuedouble - (double)json_int(md, "above", 0);
-        if (!(over > 0) || over > 1e15)
-            return 0;
-        int64_t units = (int64_t)over / every, out;
-        return __builtin_mul_overflow(units, pts, &out) ? LOYALTY_POINTS_MAX : out;
+        value = metadata_units(t->event_metadata, spec);
+    } else if (strcmp(ct, "CUSTOMER_METADATA") == 0 && t->customer &&
+               t->customer->metadata_json) {
+        spec = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(loy, "customer"),
+                                                "metadata");
+        cJSON *md = cJSON_Parse(t->customer->metadata_json);
+        value = metadata_units(md, spec);
+        cJSON_Delete(md);
     }
-    return 0;
+    return spec ? proportional(value, json_int(spec, "every", 0), json_int(spec, "points", 0)) : 0;
 }
 
 /* Applies the member's tier multiplier (per rule, else the tier's), in percent. */
