@@ -38,6 +38,7 @@ void api_tiers_list(struct request *r);
 void api_tiers_get(struct request *r);
 void api_tiers_delete(struct request *r);
 void api_members_tiers(struct request *r);
+void api_members_transfers(struct request *r);
 void api_rules_create(struct request *r);
 void api_rules_list(struct request *r);
 void api_rules_get(struct request *r);

@@ -1934,3 +1934,138 @@ void api_members_tiers(struct request *r)
     list_close(&w, has ? 1 : 0, false);
     reply_json(r, 200);
 }
+
+/* ---- transfers ---- */
+
+#define TRANSFERS_PER_REQUEST_MAX 20
+
+struct transfer_in {
+    const char *code;
+    int64_t points;
+    const char *reason;
+};
+
+struct transfer_cmd {
+    struct member_cmd mc; /* the receiving member */
+    struct transfer_in *items;
+    size_t n;
+};
+
+static int transfers_apply(struct command *cmd, const struct writer_tx *tx)
+{
+    struct transfer_cmd *tc = cmd->input;
+    struct request *r = tc->mc.r;
+    struct loyalty_ctx lc = lctx(r, tx);
+    struct member_state to;
+    struct program p;
+    int rc = member_for_cmd(cmd, &lc, &tc->mc, &to, &p);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    for (size_t i = 0; i < tc->n; i++) {
+        const struct transfer_in *t = &tc->items[i];
+        struct member_state from;
+        rc = loyalty_load(&lc, t->code, &from);
+        if (rc == 0 && strcmp(from.m.program_id, to.m.program_id) != 0)
+            rc = TREU_ENOTFOUND;
+        if (rc == TREU_ENOTFOUND) {
+            cmd->status = 404;
+            not_found(&cmd->body, r, "loyalty card in this program", t->code);
+            return 0;
+        }
+        if (rc < 0)
+            return rc;
+        if (strcmp(from.m.id, to.m.id) == 0) {
+            cmd->status = 400;
+            api_error_body(&cmd->body, 400, "invalid_param", "Invalid transfer",
+                           "code: a card cannot transfer points to itself", r->request_id);
+            return 0;
+        }
+        enum loyalty_result res;
+        rc = loyalty_transfer(&lc, &from, &to, t->points, t->reason, &res);
+        if (rc < 0)
+            return rc;
+        if (res == LOYALTY_INSUFFICIENT) {
+            char details[200];
+            snprintf(details, sizeof details,
+                     "points: card %.64s has %lld spendable points, cannot transfer %lld", t->code,
+                     (long long)(from.m.balance > 0 ? from.m.balance : 0), (long long)t->points);
+            cmd->status = 400;
+            api_error_body(&cmd->body, 400, "insufficient_balance", "Not enough points", details,
+                           r->request_id);
+            return 0;
+        }
+    }
+    struct jw w;
+    jw_init(&w, &cmd->body);
+    member_render_state(&w, &to, p.name);
+    cmd->status = 200;
+    return 0;
+}
+
+static int transfer_item_or_reply(struct request *r, const cJSON *o, size_t i,
+                                  struct transfer_in *out)
+{
+    static const char *const fields[] = {"code", "points", "reason", "source_id", NULL};
+    char where[32];
+    snprintf(where, sizeof where, "[%zu]", i);
+    struct opt_str code, reason;
+    bool has;
+    if (!cJSON_IsObject(o)) {
+        reply_error(r, 400, "invalid_param", "Invalid transfer", "%s: must be an object", where);
+        return -1;
+    }
+    if (req_known_fields_or_reply(r, o, fields, NULL, where) < 0 ||
+        req_string_field_or_reply(r, o, "code", CODES_LEN_MAX, false, &code) < 0 ||
+        req_string_field_or_reply(r, o, "reason", LOYALTY_REASON_BYTES_MAX, true, &reason) < 0 ||
+        req_int_field_or_reply(r, o, where, "points", 1, LOYALTY_POINTS_MAX, &out->points,
+                               &has) < 0)
+        return -1;
+    if (!code.set || !code.v[0] || !has) {
+        reply_error(r, 400, "missing_param", "Missing field",
+                    "%s: code (the card to take points from) and points are required", where);
+        return -1;
+    }
+    out->code = code.v;
+    out->reason = reason.v;
+    return 0;
+}
+
+void api_members_transfers(struct request *r)
+{
+    struct transfer_cmd *tc = arena_zalloc(&r->arena, sizeof *tc);
+    struct json_error e;
+    if (!tc) {
+        reply_op_error(r, TREU_ENOMEM);
+        return;
+    }
+    tc->mc.r = r;
+    member_refs(r, &tc->mc);
+    int prc = r->body.len ? json_parse(r->body.ptr, r->body.len, JSON_DEPTH_MAX, &r->json, &e)
+                          : TREU_EINVAL;
+    cJSON *body = r->json;
+    if (prc < 0 || !cJSON_IsArray(body)) {
+        reply_error(r, 400, "invalid_json", "Invalid JSON",
+                    "the body must be an array such as [{\"code\": \"JC-…\", \"points\": 100}]");
+        return;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(body);
+    if (n == 0 || n > TRANSFERS_PER_REQUEST_MAX) {
+        reply_error(r, 400, "invalid_param", "Invalid transfer count",
+                    "send 1 to %d transfers per request", TRANSFERS_PER_REQUEST_MAX);
+        return;
+    }
+    tc->items = arena_zalloc(&r->arena, n * sizeof *tc->items);
+    if (!tc->items) {
+        reply_op_error(r, TREU_ENOMEM);
+        return;
+    }
+    size_t i = 0;
+    for (const cJSON *o = body->child; o; o = o->next, i++) {
+        if (transfer_item_or_reply(r, o, i, &tc->items[i]) < 0)
+            return;
+    }
+    tc->n = n;
+    r->cmd.apply = transfers_apply;
+    r->cmd.input = tc;
+    api_submit(r);
+}

@@ -47,6 +47,8 @@ const struct route api_routes[] = {
     {"DELETE", "/v1/loyalties/{campaignId}/tiers/{tierId}", AUTH_SERVER, api_tiers_delete},
     {"GET", "/v1/loyalties/members/{memberId}/tiers", AUTH_SERVER, api_members_tiers},
     {"GET", "/v1/loyalties/{campaignId}/members/{memberId}/tiers", AUTH_SERVER, api_members_tiers},
+    {"POST", "/v1/loyalties/{campaignId}/members/{memberId}/transfers", AUTH_SERVER,
+     api_members_transfers},
     {"POST", "/v1/orders", AUTH_SERVER, api_orders_create},
     {"GET", "/v1/orders/{orderId}", AUTH_SERVER, api_orders_get},
     {"PUT", "/v1/orders/{orderId}", AUTH_SERVER, api_orders_update},

@@ -485,6 +485,79 @@ int loyalty_debit(const struct loyalty_ctx *lc, const struct program *program,
     return rc;
 }
 
+int loyalty_transfer(const struct loyalty_ctx *lc, struct member_state *from,
+                     struct member_state *to, int64_t points, const char *reason,
+                     enum loyalty_result *res)
+{
+    ASSERT(points > 0 && points <= LOYALTY_POINTS_MAX);
+    ASSERT(strcmp(from->m.program_id, to->m.program_id) == 0);
+    *res = LOYALTY_OK;
+    if ((from->m.balance > 0 ? from->m.balance : 0) < points) {
+        *res = LOYALTY_INSUFFICIENT;
+        return 0;
+    }
+    int64_t now = lc->tx->now_us, left = points;
+    struct lot_takes out, in;
+    takes_init(&out);
+    takes_init(&in);
+    int rc = 0;
+    size_t n = from->nlots; /* credits below may grow `to`, never `from` */
+    for (size_t i = 0; rc == 0 && left > 0 && i < n; i++) {
+        struct lot *src = &from->lots[i];
+        if (src->state != LOT_ACTIVE || src->remaining == 0)
+            continue;
+        int64_t take = src->remaining < left ? src->remaining : left;
+        src->remaining -= take;
+        if (src->remaining == 0)
+            src->state = LOT_SPENT;
+        left -= take;
+        takes_add(&out, src->id, -take);
+        rc = store_lot_update(lc->tx->conn, lc->pid, from->m.id, src);
+        struct lot *dst = rc == 0 ? member_add_lot(lc, to) : NULL;
+        if (rc == 0 && !dst)
+            rc = TREU_ENOMEM;
+        if (rc < 0)
+            break;
+        ids_make(lc->tx->rng, "lopb_", dst->id);
+        dst->amount = dst->remaining = take;
+        dst->state = LOT_ACTIVE;
+        dst->expires_at = src->expires_at; /* transferred points keep their expiry */
+        dst->created_at = now;
+        takes_add(&in, dst->id, take);
+    }
+    const char *out_lots = takes_done(lc, &out), *in_lots = takes_done(lc, &in);
+    if (rc < 0)
+        return rc;
+    if (!out_lots || !in_lots)
+        return TREU_ENOMEM;
+    from->m.balance -= points;
+    from->m.subtracted += points;
+    int64_t before = to->m.balance;
+    to->m.balance += points;
+    to->m.earned += points;
+    struct entry tmpl = {.reason = reason}, e_in;
+    rc = entry_write(lc, from, "POINTS_TRANSFER_OUT", -points, &tmpl, out_lots, now, NULL);
+    if (rc == 0)
+        rc = entry_write(lc, to, "POINTS_TRANSFER_IN", points, &tmpl, in_lots, now, &e_in);
+    /* The new lots exist only now that their entry does; a debt of `to` is paid first. */
+    for (size_t i = 0; rc == 0 && i < to->nlots; i++) {
+        struct lot *l = &to->lots[i];
+        if (l->created_at != now || l->entry_id[0])
+            continue;
+        memcpy(l->entry_id, e_in.id, sizeof l->entry_id);
+        lot_pay_debt(to, l, before);
+        before += l->amount;
+        rc = store_lot_insert(lc->tx->conn, lc->pid, to->m.id, l);
+    }
+    if (rc == 0)
+        rc = store_program_account(lc->tx->conn, lc->pid, from->p.id, points, points, 0);
+    if (rc == 0)
+        rc = member_write(lc, from);
+    if (rc == 0)
+        rc = member_write(lc, to);
+    return rc;
+}
+
 /* ---- enrolment ---- */
 
 static int member_new_code(const struct loyalty_ctx *lc, const struct program *p, char *out)

@@ -85,6 +85,14 @@ TREU_MUST_USE int loyalty_debit(const struct loyalty_ctx *lc, const struct progr
                                 const struct entry *tmpl, struct loyalty_move *out,
                                 enum loyalty_result *res);
 
+/* Moves `points` (> 0) from `from` to `to` (same program): taken from `from`'s active lots
+ * soonest expiry first, and credited to `to` as lots that keep each source lot's expiry.
+ * LOYALTY_INSUFFICIENT (nothing written) when `from` has fewer active points, whatever the
+ * negative-balance policy: a transfer never creates a debt. */
+TREU_MUST_USE int loyalty_transfer(const struct loyalty_ctx *lc, struct member_state *from,
+                                   struct member_state *to, int64_t points, const char *reason,
+                                   enum loyalty_result *res);
+
 /* What triggered earning. */
 enum trigger_kind { TRIGGER_ORDER_PAID, TRIGGER_EVENT, TRIGGER_ENROLLED, TRIGGER_TIER_JOINED };
 
