@@ -1114,10 +1114,10 @@ static const char *const rule_fields[] = {"event",
                                           "conditions",
                                           "active",
                                           "metadata",
+                                          "validation_rule_id",
                                           NULL};
-static const char *const rule_ignored[] = {
-    "id",          "object", "created_at",         "updated_at",
-    "campaign_id", "source", "validation_rule_id", NULL};
+static const char *const rule_ignored[] = {"id",          "object", "created_at", "updated_at",
+                                           "campaign_id", "source", NULL};
 
 static bool rule_event_valid(const char *s)
 {
@@ -1192,11 +1192,10 @@ static int rule_loyalty_or_reply(struct request *r, const cJSON *rule)
         return -1;
     }
     if (calc == 0)
-        return positive_pair_or_reply(
-            r,
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(loy, "order"),
-                                             "amount"),
-            "loyalty.order.amount");
+        return positive_pair_or_reply(r,
+                                      cJSON_GetObjectItemCaseSensitive(
+                                          cJSON_GetObjectItemCaseSensitive(loy, "order"), "amount"),
+                                      "loyalty.order.amount");
     if (calc == 2 || calc == 3) {
         const char *key = calc == 2 ? "amount" : "quantity";
         const cJSON *spec = cJSON_GetObjectItemCaseSensitive(
@@ -1213,8 +1212,8 @@ static int rule_loyalty_or_reply(struct request *r, const cJSON *rule)
     }
     const char *outer = calc == 1 ? "custom_event" : "customer";
     const char *where = calc == 1 ? "loyalty.custom_event.metadata" : "loyalty.customer.metadata";
-    const cJSON *md = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(loy, outer), "metadata");
+    const cJSON *md =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(loy, outer), "metadata");
     const cJSON *prop = cJSON_GetObjectItemCaseSensitive(md, "property");
     int64_t above;
     if (positive_pair_or_reply(r, md, where) < 0 ||
@@ -1315,6 +1314,27 @@ static int rule_extras_or_reply(struct request *r, const cJSON *rule)
     return 0;
 }
 
+/* A validation_rule_id must name a validation rule of this project. */
+static int vrule_exists_or_reply(struct request *r, const cJSON *v)
+{
+    struct validation_rule vr;
+    if (!cJSON_IsString(v)) {
+        reply_error(r, 400, "invalid_param", "Invalid field type",
+                    "validation_rule_id: must be a validation rule id (val_…) or null");
+        return -1;
+    }
+    struct store_conn *c = req_reader(r);
+    int rc = store_vrule_get(c, r->project_id, v->valuestring, &r->arena, &vr);
+    req_reader_release(r, c);
+    if (rc == TREU_ENOTFOUND)
+        reply_error(r, 400, "invalid_param", "Unknown validation rule",
+                    "validation_rule_id: no validation rule %.100s in this project",
+                    v->valuestring);
+    else if (rc < 0)
+        reply_op_error(r, rc);
+    return rc < 0 ? -1 : 0;
+}
+
 /* Validates one rule object; its canonical body is stored without "active". */
 static int rule_or_reply(struct request *r, cJSON *rule, struct rule_def *out, bool create)
 {
@@ -1336,6 +1356,9 @@ static int rule_or_reply(struct request *r, cJSON *rule, struct rule_def *out, b
     if (rule_loyalty_or_reply(r, rule) < 0 || rule_window_or_reply(r, rule) < 0 ||
         rule_extras_or_reply(r, rule) < 0)
         return -1;
+    const cJSON *vr = cJSON_GetObjectItemCaseSensitive(rule, "validation_rule_id");
+    if (vr && !cJSON_IsNull(vr) && vrule_exists_or_reply(r, vr) < 0)
+        return -1;
     const cJSON *md = cJSON_GetObjectItemCaseSensitive(rule, "metadata");
     if (md && !cJSON_IsNull(md) && !cJSON_IsObject(md)) {
         reply_error(r, 400, "invalid_param", "Invalid field type", "metadata: must be an object");
@@ -1343,8 +1366,8 @@ static int rule_or_reply(struct request *r, cJSON *rule, struct rule_def *out, b
     }
     out->event = cJSON_IsString(ev) ? ev->valuestring : NULL;
     cJSON_DeleteItemFromObjectCaseSensitive(rule, "active");
-    static const char *const drop[] = {"id",          "object", "created_at",        "updated_at",
-                                       "campaign_id", "source", "validation_rule_id"};
+    static const char *const drop[] = {"id",         "object",      "created_at",
+                                       "updated_at", "campaign_id", "source"};
     for (size_t i = 0; i < TREU_ARRAY_LEN(drop); i++)
         cJSON_DeleteItemFromObjectCaseSensitive(rule, drop[i]);
     out->body_json = req_json_text(r, rule);
@@ -1363,8 +1386,8 @@ static int rule_or_reply(struct request *r, cJSON *rule, struct rule_def *out, b
 static void rule_render(struct jw *w, const struct earning_rule *er)
 {
     static const char *const optional[] = {
-        "start_date", "expiration_date", "validity_day_of_week", "validity_hours", "pending_points",
-        "limits",     "conditions"};
+        "validation_rule_id", "start_date",     "expiration_date", "validity_day_of_week",
+        "validity_hours",     "pending_points", "limits",          "conditions"};
     jw_obj_open(w);
     jw_kv_str(w, "id", er->id);
     jw_kv_str(w, "campaign_id", er->program_id);
@@ -2017,8 +2040,8 @@ static int transfer_item_or_reply(struct request *r, const cJSON *o, size_t i,
     if (req_known_fields_or_reply(r, o, fields, NULL, where) < 0 ||
         req_string_field_or_reply(r, o, "code", CODES_LEN_MAX, false, &code) < 0 ||
         req_string_field_or_reply(r, o, "reason", LOYALTY_REASON_BYTES_MAX, true, &reason) < 0 ||
-        req_int_field_or_reply(r, o, where, "points", 1, LOYALTY_POINTS_MAX, &out->points,
-                               &has) < 0)
+        req_int_field_or_reply(r, o, where, "points", 1, LOYALTY_POINTS_MAX, &out->points, &has) <
+            0)
         return -1;
     if (!code.set || !code.v[0] || !has) {
         reply_error(r, 400, "missing_param", "Missing field",

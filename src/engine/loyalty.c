@@ -805,9 +805,8 @@ static int64_t proportional(int64_t value, int64_t every, int64_t pts)
 static int64_t metadata_units(const cJSON *metadata, const cJSON *spec)
 {
     const cJSON *prop = cJSON_GetObjectItemCaseSensitive(spec, "property");
-    const cJSON *v = cJSON_IsString(prop)
-                         ? cJSON_GetObjectItemCaseSensitive(metadata, prop->valuestring)
-                         : NULL;
+    const cJSON *v =
+        cJSON_IsString(prop) ? cJSON_GetObjectItemCaseSensitive(metadata, prop->valuestring) : NULL;
     if (!cJSON_IsNumber(v))
         return 0;
     double over = v->valuedouble - (double)json_int(spec, "above", 0);
@@ -824,17 +823,17 @@ static int64_t items_total(const struct order *o, const cJSON *spec, bool quanti
     for (const cJSON *it = cJSON_IsArray(items) ? items->child : NULL; it; it = it->next) {
         const cJSON *ip = cJSON_GetObjectItemCaseSensitive(it, "product_id");
         const cJSON *is = cJSON_GetObjectItemCaseSensitive(it, "sku_id");
-        if (cJSON_IsString(prod) && !(cJSON_IsString(ip) && strcmp(ip->valuestring,
-                                                                    prod->valuestring) == 0))
+        if (cJSON_IsString(prod) &&
+            !(cJSON_IsString(ip) && strcmp(ip->valuestring, prod->valuestring) == 0))
             continue;
         if (cJSON_IsString(sku) &&
             !(cJSON_IsString(is) && strcmp(is->valuestring, sku->valuestring) == 0))
             continue;
         int64_t qty = json_int(it, "quantity", 1);
         int64_t line = quantity ? qty
-                                : cJSON_GetObjectItemCaseSensitive(it, "amount")
-                                      ? json_int(it, "amount", 0)
-                                      : json_int(it, "price", 0) * qty;
+                       : cJSON_GetObjectItemCaseSensitive(it, "amount")
+                           ? json_int(it, "amount", 0)
+                           : json_int(it, "price", 0) * qty;
         int64_t sum;
         if (line > 0 && !__builtin_add_overflow(total, line, &sum))
             total = sum;
@@ -860,8 +859,7 @@ static int64_t rule_points(const cJSON *body, const struct trigger *t)
         spec = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(loy, "order"),
                                                 "amount");
         value = t->order->amount;
-    } else if ((strcmp(ct, "ORDER_ITEMS_AMOUNT") == 0 ||
-                strcmp(ct, "ORDER_ITEMS_QUANTITY") == 0) &&
+    } else if ((strcmp(ct, "ORDER_ITEMS_AMOUNT") == 0 || strcmp(ct, "ORDER_ITEMS_QUANTITY") == 0) &&
                t->order) {
         bool qty = strcmp(ct, "ORDER_ITEMS_QUANTITY") == 0;
         spec = cJSON_GetObjectItemCaseSensitive(
@@ -871,8 +869,7 @@ static int64_t rule_points(const cJSON *body, const struct trigger *t)
         spec = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(loy, "custom_event"), "metadata");
         value = metadata_units(t->event_metadata, spec);
-    } else if (strcmp(ct, "CUSTOMER_METADATA") == 0 && t->customer &&
-               t->customer->metadata_json) {
+    } else if (strcmp(ct, "CUSTOMER_METADATA") == 0 && t->customer && t->customer->metadata_json) {
         spec = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(loy, "customer"),
                                                 "metadata");
         cJSON *md = cJSON_Parse(t->customer->metadata_json);
@@ -938,11 +935,36 @@ static int rule_under_limit(const struct loyalty_ctx *lc, const struct earning_r
     return rc;
 }
 
+static int rule_set_holds(const struct loyalty_ctx *lc, const cJSON *cond, struct earn_input *in,
+                          bool *ok);
+
+/* The rule's inline conditions, then the validation rule it names, must both hold. */
 static int rule_conditions_hold(const struct loyalty_ctx *lc, const cJSON *body,
                                 struct earn_input *in, bool *ok)
 {
     *ok = true;
-    const cJSON *cond = cJSON_GetObjectItemCaseSensitive(body, "conditions");
+    int rc = rule_set_holds(lc, cJSON_GetObjectItemCaseSensitive(body, "conditions"), in, ok);
+    const cJSON *vid = cJSON_GetObjectItemCaseSensitive(body, "validation_rule_id");
+    if (rc < 0 || !*ok || !cJSON_IsString(vid))
+        return rc;
+    struct validation_rule vr;
+    rc = store_vrule_get(lc->tx->conn, lc->pid, vid->valuestring, lc->a, &vr);
+    if (rc == TREU_ENOTFOUND) { /* deleted since: the rule it guarded awards nothing */
+        *ok = false;
+        return 0;
+    }
+    cJSON *vb = rc == 0 ? cJSON_Parse(vr.body_json) : NULL;
+    if (rc == 0)
+        rc = rule_set_holds(lc, cJSON_GetObjectItemCaseSensitive(vb, "rules"), in, ok);
+    cJSON_Delete(vb);
+    return rc;
+}
+
+/* One rule set in the condition language; absent holds. */
+static int rule_set_holds(const struct loyalty_ctx *lc, const cJSON *cond, struct earn_input *in,
+                          bool *ok)
+{
+    *ok = true;
     if (!cJSON_IsObject(cond))
         return 0;
     struct ruleset *rs;

@@ -37,7 +37,7 @@ struct member_state {
     struct member m;
     struct lot *lots; /* open lots, soonest expiry first */
     size_t nlots;
-    size_t lots_cap; /* room in lots before it must grow (0: as loaded, no spare) */
+    size_t lots_cap;    /* room in lots before it must grow (0: as loaded, no spare) */
     int64_t seq;        /* last entry seq */
     struct program p;   /* the member's program */
     struct tier *tiers; /* the program's tiers, by points_from */

@@ -56,6 +56,12 @@ enum stmt_id {
     ST_TIER_LIST,
     ST_TIER_DELETE,
     ST_ENTRY_EARNED_SINCE,
+    ST_VRULE_INSERT,
+    ST_VRULE_UPDATE,
+    ST_VRULE_GET,
+    ST_VRULE_DELETE,
+    ST_VRULE_LIST,
+    ST_VRULE_COUNT,
     ST_LOT_INSERT,
     ST_LOT_UPDATE,
     ST_LOT_LIST_OPEN,
@@ -193,6 +199,16 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ENTRY_EARNED_SINCE] = "SELECT coalesce(sum(points), 0) FROM entries WHERE project_id = "
                               "?1 AND member_id = ?2 AND created_at >= ?3 AND type IN "
                               "('POINTS_ACCRUAL', 'POINTS_ADDITION', 'POINTS_REFUND')",
+    [ST_VRULE_INSERT] = "INSERT INTO validation_rules (project_id, id, name, body, created_at, "
+                        "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_VRULE_UPDATE] = "UPDATE validation_rules SET name = ?3, body = ?4, updated_at = ?6 "
+                        "WHERE project_id = ?1 AND id = ?2",
+    [ST_VRULE_GET] = "SELECT id, name, body, created_at, updated_at FROM validation_rules "
+                     "WHERE project_id = ?1 AND id = ?2",
+    [ST_VRULE_DELETE] = "DELETE FROM validation_rules WHERE project_id = ?1 AND id = ?2",
+    [ST_VRULE_LIST] = "SELECT id, name, body, created_at, updated_at FROM validation_rules "
+                      "WHERE project_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3",
+    [ST_VRULE_COUNT] = "SELECT count(*) FROM validation_rules WHERE project_id = ?1",
     [ST_LOT_INSERT] = "INSERT INTO lots (project_id, member_id, " LOT_COLS ") VALUES (?1, ?2, ?3, "
                       "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [ST_LOT_UPDATE] = "UPDATE lots SET remaining = ?5, state = ?6 WHERE project_id = ?1 AND "
@@ -1271,6 +1287,84 @@ static int sq_entry_earned_since(struct store_conn *bc, const char *pid, const c
     return sq_query_int(c, st, sum, "entry earned since");
 }
 
+/* ---- validation rules ---- */
+
+static void sq_bind_vrule(sqlite3_stmt *st, const char *pid, const struct validation_rule *v)
+{
+    bind_text(st, 1, pid);
+    bind_text(st, 2, v->id);
+    bind_text(st, 3, v->name);
+    bind_text(st, 4, v->body_json);
+    sqlite3_bind_int64(st, 5, v->created_at);
+    sqlite3_bind_int64(st, 6, v->updated_at);
+}
+
+static bool sq_read_vrule(sqlite3_stmt *st, struct arena *a, void *out)
+{
+    struct validation_rule *o = out;
+    bool oom = false;
+    col_fixed(st, 0, o->id, sizeof o->id);
+    o->name = col_text(st, 1, a, &oom);
+    o->body_json = col_text(st, 2, a, &oom);
+    o->created_at = sqlite3_column_int64(st, 3);
+    o->updated_at = sqlite3_column_int64(st, 4);
+    return !oom;
+}
+
+static int sq_vrule_insert(struct store_conn *bc, const char *pid, const struct validation_rule *v)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_VRULE_INSERT, st);
+    sq_bind_vrule(st, pid, v);
+    return sq_exec_step(c, st, "validation rule insert", NULL);
+}
+
+static int sq_vrule_update(struct store_conn *bc, const char *pid, const struct validation_rule *v)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_VRULE_UPDATE, st);
+    sq_bind_vrule(st, pid, v);
+    return sq_exec_one(c, st, "validation rule update");
+}
+
+static int sq_vrule_get(struct store_conn *bc, const char *pid, const char *id, struct arena *a,
+                        struct validation_rule *out)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_VRULE_GET, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, id);
+    return sq_query_one(c, st, sq_read_vrule, a, out, "validation rule get");
+}
+
+static int sq_vrule_delete(struct store_conn *bc, const char *pid, const char *id)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_VRULE_DELETE, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, id);
+    return sq_exec_one(c, st, "validation rule delete");
+}
+
+static int sq_vrule_list(struct store_conn *bc, const char *pid, const struct page *pg,
+                         struct arena *a, struct validation_rule **out, size_t *n, int64_t *total)
+{
+    SQ_CONN(bc);
+    if (total) {
+        SQ_PREP(c, ST_VRULE_COUNT, cst);
+        bind_text(cst, 1, pid);
+        int rc = sq_query_int(c, cst, total, "validation rule count");
+        if (rc < 0)
+            return rc;
+    }
+    SQ_PREP(c, ST_VRULE_LIST, st);
+    bind_text(st, 1, pid);
+    sqlite3_bind_int64(st, 2, pg->limit);
+    sqlite3_bind_int64(st, 3, pg->offset);
+    return sq_query_many(c, st, sq_read_vrule, sizeof **out, (size_t)pg->limit, a, (void **)out, n,
+                         "validation rule list");
+}
+
 /* ---- lots ---- */
 
 static int sq_lot_insert(struct store_conn *bc, const char *pid, const char *member_id,
@@ -1657,6 +1751,11 @@ static const struct store_ops sqlite_ops = {
     .tier_list = sq_tier_list,
     .tier_delete = sq_tier_delete,
     .entry_earned_since = sq_entry_earned_since,
+    .vrule_insert = sq_vrule_insert,
+    .vrule_update = sq_vrule_update,
+    .vrule_get = sq_vrule_get,
+    .vrule_delete = sq_vrule_delete,
+    .vrule_list = sq_vrule_list,
     .lot_insert = sq_lot_insert,
     .lot_update = sq_lot_update,
     .lot_list_open = sq_lot_list_open,

@@ -205,6 +205,18 @@ const char *const sqlite_migrations[] = {
     /* 5: a member's open lots without scanning every lot it ever had. */
     "CREATE INDEX lots_open ON lots(project_id, member_id, expires_at, created_at, id)"
     "  WHERE state IN (0, 1) AND remaining > 0;",
+
+    /* 6: validation rules: named condition sets that earning rules refer to by id. */
+    "CREATE TABLE validation_rules ("
+    "  project_id TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (project_id, id)"
+    ");"
+    "CREATE INDEX validation_rules_created ON validation_rules(project_id, created_at, id);",
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

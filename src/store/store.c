@@ -369,3 +369,30 @@ int store_entry_earned_since(struct store_conn *c, const char *pid, const char *
 {
     return c->ops->entry_earned_since(c, pid, member_id, since, sum);
 }
+
+int store_vrule_insert(struct store_conn *c, const char *pid, const struct validation_rule *v)
+{
+    return c->ops->vrule_insert(c, pid, v);
+}
+
+int store_vrule_update(struct store_conn *c, const char *pid, const struct validation_rule *v)
+{
+    return c->ops->vrule_update(c, pid, v);
+}
+
+int store_vrule_get(struct store_conn *c, const char *pid, const char *id, struct arena *a,
+                    struct validation_rule *out)
+{
+    return c->ops->vrule_get(c, pid, id, a, out);
+}
+
+int store_vrule_delete(struct store_conn *c, const char *pid, const char *id)
+{
+    return c->ops->vrule_delete(c, pid, id);
+}
+
+int store_vrule_list(struct store_conn *c, const char *pid, const struct page *pg, struct arena *a,
+                     struct validation_rule **out, size_t *n, int64_t *total)
+{
+    return c->ops->vrule_list(c, pid, pg, a, out, n, total);
+}

@@ -322,6 +322,25 @@ TREU_MUST_USE int store_tier_delete(struct store_conn *c, const char *pid, const
 TREU_MUST_USE int store_entry_earned_since(struct store_conn *c, const char *pid,
                                            const char *member_id, int64_t since, int64_t *sum);
 
+/* A named rule set (Voucherify's validation rule). body_json holds name, rules, error. */
+struct validation_rule {
+    char id[IDS_MAX_LEN];
+    const char *name;
+    const char *body_json;
+    int64_t created_at, updated_at;
+};
+TREU_MUST_USE int store_vrule_insert(struct store_conn *c, const char *pid,
+                                     const struct validation_rule *v);
+TREU_MUST_USE int store_vrule_update(struct store_conn *c, const char *pid,
+                                     const struct validation_rule *v);
+TREU_MUST_USE int store_vrule_get(struct store_conn *c, const char *pid, const char *id,
+                                  struct arena *a, struct validation_rule *out);
+TREU_MUST_USE int store_vrule_delete(struct store_conn *c, const char *pid, const char *id);
+/* Newest first. */
+TREU_MUST_USE int store_vrule_list(struct store_conn *c, const char *pid, const struct page *pg,
+                                   struct arena *a, struct validation_rule **out, size_t *n,
+                                   int64_t *total);
+
 TREU_MUST_USE int store_lot_insert(struct store_conn *c, const char *pid, const char *member_id,
                                    const struct lot *l);
 /* Writes remaining and state. */
@@ -432,6 +451,13 @@ struct store_ops {
                        const char *id);
     int (*entry_earned_since)(struct store_conn *c, const char *pid, const char *member_id,
                               int64_t since, int64_t *sum);
+    int (*vrule_insert)(struct store_conn *c, const char *pid, const struct validation_rule *v);
+    int (*vrule_update)(struct store_conn *c, const char *pid, const struct validation_rule *v);
+    int (*vrule_get)(struct store_conn *c, const char *pid, const char *id, struct arena *a,
+                     struct validation_rule *out);
+    int (*vrule_delete)(struct store_conn *c, const char *pid, const char *id);
+    int (*vrule_list)(struct store_conn *c, const char *pid, const struct page *pg, struct arena *a,
+                      struct validation_rule **out, size_t *n, int64_t *total);
     int (*lot_insert)(struct store_conn *c, const char *pid, const char *member_id,
                       const struct lot *l);
     int (*lot_update)(struct store_conn *c, const char *pid, const char *member_id,
