@@ -39,6 +39,7 @@ void api_tiers_get(struct request *r);
 void api_tiers_delete(struct request *r);
 void api_members_tiers(struct request *r);
 void api_members_transfers(struct request *r);
+void api_members_activities(struct request *r);
 void api_rules_create(struct request *r);
 void api_rules_list(struct request *r);
 void api_rules_get(struct request *r);

@@ -1047,6 +1047,77 @@ void api_members_transactions(struct request *r)
     reply_json(r, 200);
 }
 
+/* The Voucherify event name of a ledger entry, for the activity feed. */
+static const char *activity_type(const char *entry_type)
+{
+    static const struct {
+        const char *entry, *activity;
+    } map[] = {
+        {"POINTS_ACCRUAL", "customer.rewarded.loyalty_points"},
+        {"POINTS_ADDITION", "customer.loyalty.card.points_added"},
+        {"POINTS_REMOVAL", "customer.loyalty.card.points_removed"},
+        {"POINTS_EXPIRATION", "customer.loyalty.card.points_expired"},
+        {"POINTS_PENDING_ACTIVATION", "customer.loyalty.card.pending_points.activated"},
+        {"POINTS_REFUND", "customer.loyalty.card.points_refunded"},
+        {"POINTS_TRANSFER_OUT", "customer.loyalty.card.points_transferred"},
+        {"POINTS_TRANSFER_IN", "customer.loyalty.card.points_received"},
+    };
+    for (size_t i = 0; i < TREU_ARRAY_LEN(map); i++) {
+        if (strcmp(map[i].entry, entry_type) == 0)
+            return map[i].activity;
+    }
+    return "customer.loyalty.card.updated";
+}
+
+/* GET …/members/{memberId}/activity(ies): the member's history as Voucherify-style
+ * events, newest first, each carrying its ledger entry. */
+void api_members_activities(struct request *r)
+{
+    struct page pg;
+    if (page_or_reply(r, &pg) < 0)
+        return;
+    struct member m;
+    struct program p;
+    struct entry *rows = NULL;
+    size_t n = 0;
+    int64_t total = 0;
+    struct store_conn *c = req_reader(r);
+    int rc = store_read_begin(c);
+    if (rc == 0) {
+        rc = member_read(r, c, &m, &p);
+        if (rc == 0) {
+            rc = store_entry_list(c, r->project_id, m.id, &pg, &r->arena, &rows, &n, &total);
+            if (rc < 0)
+                reply_op_error(r, rc);
+        }
+        store_read_end(c);
+    } else {
+        reply_op_error(r, rc);
+    }
+    req_reader_release(r, c);
+    if (rc < 0)
+        return;
+    struct jw w;
+    jw_init(&w, &r->out);
+    list_open(&w, "data");
+    for (size_t i = 0; i < n; i++) {
+        jw_obj_open(&w);
+        jw_kv_str(&w, "id", rows[i].id);
+        jw_kv_str(&w, "type", activity_type(rows[i].type));
+        jw_key(&w, "data");
+        jw_obj_open(&w);
+        jw_kv_str(&w, "customer_id", m.customer_id);
+        jw_key(&w, "transaction");
+        api_entry_render(&w, &rows[i]);
+        jw_obj_close(&w);
+        jw_kv_time(&w, "created_at", rows[i].created_at);
+        jw_kv_str(&w, "object", "event");
+        jw_obj_close(&w);
+    }
+    list_close(&w, total, pg.offset + (int64_t)n < total);
+    reply_json(r, 200);
+}
+
 void api_members_points_expiration(struct request *r)
 {
     struct page pg;

@@ -41,6 +41,13 @@ describe('loyalty transfers', () => {
     const inTx = (await api(t, 'GET', `/v1/loyalties/members/${b.code}/transactions`)).json.data[0];
     assert.deepEqual([outTx.type, outTx.points, outTx.reason], ['POINTS_TRANSFER_OUT', -150, 'gift to a friend']);
     assert.deepEqual([inTx.type, inTx.points], ['POINTS_TRANSFER_IN', 150]);
+    const act = (await api(t, 'GET', `/v1/loyalties/members/${b.code}/activities?limit=1`)).json;
+    assert.equal(act.total, 1);
+    assert.equal(act.data[0].type, 'customer.loyalty.card.points_received');
+    assert.equal(act.data[0].data.transaction.id, inTx.id);
+    const actA = (await api(t, 'GET', `/v1/loyalties/${p.id}/members/${a.id}/activity`)).json;
+    assert.deepEqual(actA.data.map((x) => x.type), ['customer.loyalty.card.points_transferred',
+      'customer.loyalty.card.points_added', 'customer.loyalty.card.points_added']);
     const acc = (await api(t, 'GET', `/v1/loyalties/${p.id}`)).json.accounts;
     assert.equal(acc.outstanding, 200, 'a transfer creates and destroys nothing');
 
