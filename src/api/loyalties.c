@@ -1012,22 +1012,22 @@ void api_members_list(struct request *r)
     }
 }
 
-void api_members_transactions(struct request *r)
+/* One page of the path's member's entries, newest first. -1 after replying. */
+static int member_entries_or_reply(struct request *r, struct page *pg, struct member *m,
+                                   struct entry **rows, size_t *n, int64_t *total)
 {
-    struct page pg;
-    if (page_or_reply(r, &pg) < 0)
-        return;
-    struct member m;
     struct program p;
-    struct entry *rows = NULL;
-    size_t n = 0;
-    int64_t total = 0;
+    *rows = NULL;
+    *n = 0;
+    *total = 0;
+    if (page_or_reply(r, pg) < 0)
+        return -1;
     struct store_conn *c = req_reader(r);
     int rc = store_read_begin(c);
     if (rc == 0) {
-        rc = member_read(r, c, &m, &p);
+        rc = member_read(r, c, m, &p);
         if (rc == 0) {
-            rc = store_entry_list(c, r->project_id, m.id, &pg, &r->arena, &rows, &n, &total);
+            rc = store_entry_list(c, r->project_id, m->id, pg, &r->arena, rows, n, total);
             if (rc < 0)
                 reply_op_error(r, rc);
         }
@@ -1036,7 +1036,17 @@ void api_members_transactions(struct request *r)
         reply_op_error(r, rc);
     }
     req_reader_release(r, c);
-    if (rc < 0)
+    return rc < 0 ? -1 : 0;
+}
+
+void api_members_transactions(struct request *r)
+{
+    struct page pg;
+    struct member m;
+    struct entry *rows;
+    size_t n;
+    int64_t total;
+    if (member_entries_or_reply(r, &pg, &m, &rows, &n, &total) < 0)
         return;
     struct jw w;
     jw_init(&w, &r->out);
@@ -1074,28 +1084,11 @@ static const char *activity_type(const char *entry_type)
 void api_members_activities(struct request *r)
 {
     struct page pg;
-    if (page_or_reply(r, &pg) < 0)
-        return;
     struct member m;
-    struct program p;
-    struct entry *rows = NULL;
-    size_t n = 0;
-    int64_t total = 0;
-    struct store_conn *c = req_reader(r);
-    int rc = store_read_begin(c);
-    if (rc == 0) {
-        rc = member_read(r, c, &m, &p);
-        if (rc == 0) {
-            rc = store_entry_list(c, r->project_id, m.id, &pg, &r->arena, &rows, &n, &total);
-            if (rc < 0)
-                reply_op_error(r, rc);
-        }
-        store_read_end(c);
-    } else {
-        reply_op_error(r, rc);
-    }
-    req_reader_release(r, c);
-    if (rc < 0)
+    struct entry *rows;
+    size_t n;
+    int64_t total;
+    if (member_entries_or_reply(r, &pg, &m, &rows, &n, &total) < 0)
         return;
     struct jw w;
     jw_init(&w, &r->out);
