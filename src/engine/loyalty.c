@@ -111,8 +111,14 @@ static int tier_value(const struct loyalty_ctx *lc, const struct member_state *m
         cJSON_IsString(period)) {
         int64_t now = lc->tx->now_us, since = 0;
         if (strcmp(period->valuestring, "ROLLING_DAYS") == 0) {
-            since =
-                now - (cJSON_IsNumber(days) ? (int64_t)days->valuedouble : 365) * TSTIME_US_PER_DAY;
+            int64_t window =
+                (cJSON_IsNumber(days) ? (int64_t)days->valuedouble : 365) * TSTIME_US_PER_DAY;
+            since = now - window;
+            /* The total next drops when the oldest gain in the window leaves it. */
+            int64_t oldest = 0;
+            rc = store_entry_oldest_gain_since(lc->tx->conn, lc->pid, ms->m.id, since, &oldest);
+            if (rc == 0 && oldest)
+                *review_at = oldest + window + 1;
         } else {
             const struct tz *z = NULL;
             rc = zones_get(lc->zones, ms->p.timezone, &z);
@@ -145,6 +151,8 @@ static int member_review_tier(const struct loyalty_ctx *lc, struct member_state 
     const struct tier *t = loyalty_tier_for(ms->tiers, ms->ntiers, value);
     const char *now_id = t ? t->id : "";
     if (strcmp(now_id, ms->m.tier_id) != 0) {
+        if (ms->m.tier_id[0] && !ms->tier_left[0])
+            memcpy(ms->tier_left, ms->m.tier_id, sizeof ms->tier_left);
         snprintf(ms->m.tier_id, sizeof ms->m.tier_id, "%s", now_id);
         ms->m.tier_since = lc->tx->now_us;
         ms->tier_changed = t != NULL;
@@ -725,9 +733,12 @@ static int earn_get(void *ctx, struct slice f, struct rule_value *out)
         value_str(in->t->event_name, out);
     else if (field_under(f, "event.metadata.", key, sizeof key))
         value_from_json(cJSON_GetObjectItemCaseSensitive(in->t->event_metadata, key), out);
-    else if (field_is(f, "member.tier") || field_is(f, "customer.tier")) {
+    else if (field_is(f, "member.tier") || field_is(f, "customer.tier") ||
+             field_is(f, "member.previous_tier")) {
+        const char *id =
+            field_is(f, "member.previous_tier") ? in->ms->tier_left : in->ms->m.tier_id;
         for (size_t i = 0; i < in->ms->ntiers; i++) {
-            if (strcmp(in->ms->tiers[i].id, in->ms->m.tier_id) == 0)
+            if (strcmp(in->ms->tiers[i].id, id) == 0)
                 value_str(in->ms->tiers[i].name, out);
         }
     } else if (field_is(f, "member.balance"))
@@ -988,6 +999,7 @@ static const char *trigger_event(const struct trigger *t)
     case TRIGGER_ENROLLED: return "customer.created";
     case TRIGGER_EVENT: return t->event_name;
     case TRIGGER_TIER_JOINED: return "customer.loyalty.tier.joined";
+    case TRIGGER_TIER_LEFT: return "customer.loyalty.tier.left";
     }
     return "";
 }
@@ -1064,6 +1076,11 @@ static int earn_program(const struct loyalty_ctx *lc, const struct trigger *t,
         ms->tier_event_done = true;
         struct trigger tj = {.kind = TRIGGER_TIER_JOINED, .customer = t->customer};
         rc = earn_program(lc, &tj, p, ms, out);
+    }
+    if (rc == 0 && ms->tier_left[0] && !ms->tier_left_done) {
+        ms->tier_left_done = true;
+        struct trigger tl = {.kind = TRIGGER_TIER_LEFT, .customer = t->customer};
+        rc = earn_program(lc, &tl, p, ms, out);
     }
     return rc;
 }

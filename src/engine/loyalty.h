@@ -42,8 +42,10 @@ struct member_state {
     struct program p;   /* the member's program */
     struct tier *tiers; /* the program's tiers, by points_from */
     size_t ntiers;
-    bool tier_changed;    /* this command moved the member into another tier */
-    bool tier_event_done; /* customer.loyalty.tier.joined already ran in this command */
+    bool tier_changed;           /* this command moved the member into another tier */
+    bool tier_event_done;        /* customer.loyalty.tier.joined already ran in this command */
+    char tier_left[IDS_MAX_LEN]; /* the tier this command moved the member out of, "" none */
+    bool tier_left_done;         /* customer.loyalty.tier.left already ran in this command */
 };
 
 /* What one credit or debit did, for answers. */
@@ -94,7 +96,13 @@ TREU_MUST_USE int loyalty_transfer(const struct loyalty_ctx *lc, struct member_s
                                    enum loyalty_result *res);
 
 /* What triggered earning. */
-enum trigger_kind { TRIGGER_ORDER_PAID, TRIGGER_EVENT, TRIGGER_ENROLLED, TRIGGER_TIER_JOINED };
+enum trigger_kind {
+    TRIGGER_ORDER_PAID,
+    TRIGGER_EVENT,
+    TRIGGER_ENROLLED,
+    TRIGGER_TIER_JOINED,
+    TRIGGER_TIER_LEFT,
+};
 
 struct trigger {
     enum trigger_kind kind;

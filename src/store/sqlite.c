@@ -56,6 +56,7 @@ enum stmt_id {
     ST_TIER_LIST,
     ST_TIER_DELETE,
     ST_ENTRY_EARNED_SINCE,
+    ST_ENTRY_OLDEST_GAIN,
     ST_VRULE_INSERT,
     ST_VRULE_UPDATE,
     ST_VRULE_GET,
@@ -196,6 +197,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_TIER_LIST] = "SELECT " TIER_COLS " FROM tiers WHERE project_id = ?1 AND program_id = ?2 "
                      "ORDER BY points_from, id LIMIT 100",
     [ST_TIER_DELETE] = "DELETE FROM tiers WHERE project_id = ?1 AND program_id = ?2 AND id = ?3",
+    [ST_ENTRY_OLDEST_GAIN] = "SELECT coalesce(min(created_at), 0) FROM entries WHERE project_id "
+                             "= ?1 AND member_id = ?2 AND created_at >= ?3 AND points > 0 AND "
+                             "type IN ('POINTS_ACCRUAL', 'POINTS_ADDITION')",
     [ST_ENTRY_EARNED_SINCE] = "SELECT coalesce(sum(points), 0) FROM entries WHERE project_id = "
                               "?1 AND member_id = ?2 AND created_at >= ?3 AND type IN "
                               "('POINTS_ACCRUAL', 'POINTS_ADDITION', 'POINTS_REFUND')",
@@ -1276,6 +1280,17 @@ static int sq_tier_delete(struct store_conn *bc, const char *pid, const char *pr
     return sq_exec_one(c, st, "tier delete");
 }
 
+static int sq_entry_oldest_gain_since(struct store_conn *bc, const char *pid, const char *member_id,
+                                      int64_t since, int64_t *at)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, ST_ENTRY_OLDEST_GAIN, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, member_id);
+    sqlite3_bind_int64(st, 3, since);
+    return sq_query_int(c, st, at, "entry oldest gain");
+}
+
 static int sq_entry_earned_since(struct store_conn *bc, const char *pid, const char *member_id,
                                  int64_t since, int64_t *sum)
 {
@@ -1751,6 +1766,7 @@ static const struct store_ops sqlite_ops = {
     .tier_list = sq_tier_list,
     .tier_delete = sq_tier_delete,
     .entry_earned_since = sq_entry_earned_since,
+    .entry_oldest_gain_since = sq_entry_oldest_gain_since,
     .vrule_insert = sq_vrule_insert,
     .vrule_update = sq_vrule_update,
     .vrule_get = sq_vrule_get,

@@ -396,3 +396,9 @@ int store_vrule_list(struct store_conn *c, const char *pid, const struct page *p
 {
     return c->ops->vrule_list(c, pid, pg, a, out, n, total);
 }
+
+int store_entry_oldest_gain_since(struct store_conn *c, const char *pid, const char *member_id,
+                                  int64_t since, int64_t *at)
+{
+    return c->ops->entry_oldest_gain_since(c, pid, member_id, since, at);
+}

@@ -318,6 +318,10 @@ TREU_MUST_USE int store_tier_list(struct store_conn *c, const char *pid, const c
                                   struct arena *a, struct tier **out, size_t *n);
 TREU_MUST_USE int store_tier_delete(struct store_conn *c, const char *pid, const char *program_id,
                                     const char *id);
+/* The oldest positive accrual or addition of the member at or after `since` (0 = none):
+ * when it leaves a rolling window, the window's total drops. */
+TREU_MUST_USE int store_entry_oldest_gain_since(struct store_conn *c, const char *pid,
+                                                const char *member_id, int64_t since, int64_t *at);
 /* How many entries of the member add up since `since` (accruals, additions, refunds). */
 TREU_MUST_USE int store_entry_earned_since(struct store_conn *c, const char *pid,
                                            const char *member_id, int64_t since, int64_t *sum);
@@ -449,6 +453,8 @@ struct store_ops {
                      struct tier **out, size_t *n);
     int (*tier_delete)(struct store_conn *c, const char *pid, const char *program_id,
                        const char *id);
+    int (*entry_oldest_gain_since)(struct store_conn *c, const char *pid, const char *member_id,
+                                   int64_t since, int64_t *at);
     int (*entry_earned_since)(struct store_conn *c, const char *pid, const char *member_id,
                               int64_t since, int64_t *sum);
     int (*vrule_insert)(struct store_conn *c, const char *pid, const struct validation_rule *v);

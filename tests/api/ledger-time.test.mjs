@@ -218,6 +218,8 @@ describe('ledger over time', () => {
       { event: 'order.paid', loyalty: { type: 'PROPORTIONAL', calculation_type: 'ORDER_AMOUNT', order: { amount: { every: 100, points: 1 } } } },
       { event: 'customer.loyalty.tier.joined', loyalty: { type: 'FIXED', points: 10 },
         conditions: { 1: { name: 'member.tier', conditions: { $is: ['Gold'] } } } },
+      { event: 'customer.loyalty.tier.left', loyalty: { type: 'FIXED', points: 7 },
+        conditions: { 1: { name: 'member.previous_tier', conditions: { $is: ['Silver'] } } } },
     ]);
     const tr = await api(t, 'POST', `/v1/loyalties/${p.id}/tiers`, { body: [
       { name: 'Silver', points: { from: 500, to: 1999 } },
@@ -234,19 +236,37 @@ describe('ledger over time', () => {
     assert.equal(o1.loyalty.points, 600);
     assert.deepEqual(await tierOf(), ['Silver']);
     const o2 = await pay(uid('o'), { source_id: src }, 150000);
-    // 1500 at Silver's rate lifts the member to Gold; the joining bonus (10, doubled at Gold) follows once
-    assert.deepEqual(o2.loyalty.entries.map((e) => e.points), [1500, 20]);
+    // 1500 at Silver's rate lifts the member to Gold; the joining bonus (10) and the
+    // leaving-Silver rule (7) follow once each, both doubled at Gold
+    assert.deepEqual(o2.loyalty.entries.map((e) => e.points), [1500, 20, 14]);
     assert.deepEqual(await tierOf(), ['Gold']);
     const o3 = await pay(uid('o'), { source_id: src }, 10000);
     assert.equal(o3.loyalty.points, 200, 'Gold earns double');
     assert.equal(o3.loyalty.entries[0].details.earning_rule.id, orderRule.id);
     const refund = await api(t, 'PUT', `/v1/orders/${o2.id}`, { body: { status: 'CANCELED' } });
     assert.equal(refund.json.loyalty.points, -1500);
+    // the bonuses stay; they were not earned by the order
     assert.deepEqual(await tierOf(), ['Silver'], 'points in the year fell below Gold');
     const got = (await api(t, 'GET', `/v1/loyalties/members/${m.code}`)).json;
     assert.equal(got.tier_id, silver.id);
     await advance(400 * DAY); // into the next calendar year: nothing earned in it yet
     await poll(tierOf, (l) => l.length === 0, 'the tier to drop at the start of the year');
+  });
+
+  test('a rolling-window tier drops by itself when the points leave the window', async () => {
+    const p = await program({ tier_qualification: { type: 'POINTS_IN_PERIOD', period: 'ROLLING_DAYS', days: 30 } });
+    const tr = await api(t, 'POST', `/v1/loyalties/${p.id}/tiers`, { body: [{ name: 'Silver', points: { from: 100, to: null } }] });
+    assert.equal(tr.status, 201, tr.text);
+    const m = await member(p, uid('c'));
+    assert.equal((await api(t, 'POST', `/v1/loyalties/members/${m.code}/balance`, { body: { points: 150 } })).status, 200);
+    const tierOf = async () => (await api(t, 'GET', `/v1/loyalties/members/${m.code}/tiers`)).json.data.map((x) => x.name);
+    assert.deepEqual(await tierOf(), ['Silver']);
+    await advance(29 * DAY);
+    await new Promise((res) => setTimeout(res, 300));
+    assert.deepEqual(await tierOf(), ['Silver'], 'still inside the window');
+    await advance(2 * DAY);
+    await poll(tierOf, (l) => l.length === 0, 'the tier to drop when the points left the window');
+    assert.equal((await card(m)).balance, 150, 'the points themselves stay');
   });
 });
 
