@@ -439,13 +439,26 @@ int loyalty_credit(const struct loyalty_ctx *lc, const struct program *program,
     memcpy(l->entry_id, e.id, sizeof l->entry_id);
     if (rc == 0)
         rc = store_lot_insert(lc->tx->conn, lc->pid, ms->m.id, l);
-    if (rc == 0)
+    if (rc == 0 && ms->deferred)
+        ms->deferred_issued += points; /* written once by member_flush */
+    else if (rc == 0)
         rc = store_program_account(lc->tx->conn, lc->pid, program->id, points, 0, 0);
-    if (rc == 0)
+    if (rc == 0 && !ms->deferred)
         rc = member_write(lc, ms);
     if (rc == 0 && out)
         out->e = e;
     return rc;
+}
+
+/* Writes what deferred credits left in memory: the program's issued account and the
+ * member (with its invariants checked and its tier reviewed). */
+static int member_flush(const struct loyalty_ctx *lc, struct member_state *ms)
+{
+    if (ms->deferred_issued == 0)
+        return 0;
+    int rc = store_program_account(lc->tx->conn, lc->pid, ms->p.id, ms->deferred_issued, 0, 0);
+    ms->deferred_issued = 0;
+    return rc == 0 ? member_write(lc, ms) : rc;
 }
 
 int loyalty_debit(const struct loyalty_ctx *lc, const struct program *program,
@@ -1064,10 +1077,16 @@ static int earn_program(const struct loyalty_ctx *lc, const struct trigger *t,
     struct earn_input in = {.t = t, .ms = ms, .customer_metadata = cmd, .order_metadata = omd};
     tz_to_civil(z, now, &in.local);
     const char *ev = trigger_event(t);
+    /* One member and account write for all the rules an event satisfies, not one each. */
+    bool outer = ms->deferred;
+    ms->deferred = true;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (strcmp(rules[i].event, ev) == 0)
             rc = earn_rule(lc, p, ms, &rules[i], &in, z, out);
     }
+    ms->deferred = outer;
+    if (rc == 0 && !outer)
+        rc = member_flush(lc, ms);
     cJSON_Delete(cmd);
     cJSON_Delete(omd);
     if (rc == 0 && ms->tier_changed && !ms->tier_event_done) {

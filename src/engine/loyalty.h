@@ -46,6 +46,8 @@ struct member_state {
     bool tier_event_done;        /* customer.loyalty.tier.joined already ran in this command */
     char tier_left[IDS_MAX_LEN]; /* the tier this command moved the member out of, "" none */
     bool tier_left_done;         /* customer.loyalty.tier.left already ran in this command */
+    bool deferred;               /* credits skip the member and account writes until flushed */
+    int64_t deferred_issued;     /* points credited since the last flush */
 };
 
 /* What one credit or debit did, for answers. */
