@@ -326,13 +326,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return send_answer(h);
 }
 
-/* Path for the access log: printable ASCII only, so a crafted URL cannot forge lines. */
+/* Path for the access log: printable ASCII, everything else percent-encoded again, so a
+ * crafted URL cannot forge log lines and "Jeweller Club" reads as Jeweller%20Club. */
 static void log_safe(const char *in, char *out, size_t size)
 {
+    static const char hex[] = "0123456789ABCDEF";
     size_t o = 0;
-    for (; *in && o + 1 < size; in++) {
+    for (; *in && o + 4 < size; in++) {
         unsigned char c = (unsigned char)*in;
-        out[o++] = (c < 0x21 || c > 0x7E || c == '"' || c == '\\') ? '?' : (char)c;
+        bool encode = c < 0x21 || c > 0x7E || c == '"' || c == '\\' || c == '%';
+        if (c == (unsigned char)HTTP_SLASH_MARK) { /* sent as %2F, kept apart for routing */
+            c = '/';
+            encode = true;
+        }
+        if (encode) {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        } else {
+            out[o++] = (char)c;
+        }
     }
     out[o] = '\0';
 }
