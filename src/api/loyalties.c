@@ -170,6 +170,7 @@ void api_entry_render(struct jw *w, const struct entry *e)
     }
     jw_kv_raw(w, "lots", e->lots_json ? e->lots_json : "[]");
     jw_kv_int(w, "shortfall", e->shortfall);
+    jw_kv_raw(w, "postings", e->postings_json ? e->postings_json : "[]");
     jw_obj_close(w);
     jw_kv_str(w, "voucher_id", e->member_id);
     jw_kv_str(w, "campaign_id", e->program_id);

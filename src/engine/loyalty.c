@@ -225,6 +225,56 @@ static const char *takes_done(const struct loyalty_ctx *lc, struct lot_takes *t)
     return s;
 }
 
+/* The program account on the other side of an entry of this type. */
+static const char *entry_counter_account(const char *type)
+{
+    if (strcmp(type, "POINTS_ACCRUAL") == 0 || strcmp(type, "POINTS_ADDITION") == 0)
+        return "program.issuance";
+    if (strcmp(type, "POINTS_EXPIRATION") == 0)
+        return "program.expiry";
+    if (strncmp(type, "POINTS_TRANSFER", 15) == 0)
+        return "program.transfers";
+    return "program.redemption"; /* removals and refunds */
+}
+
+/* The entry's double-entry postings: what moved between the member's available and
+ * pending points since the last entry, balanced by the program account its type names.
+ * The amounts sum to zero by construction; an activation moves points between the
+ * member's own two accounts only. */
+static const char *entry_postings(const struct loyalty_ctx *lc, struct member_state *ms,
+                                  const char *type)
+{
+    int64_t da = ms->m.balance - ms->posted_balance, dp = ms->m.pending - ms->posted_pending;
+    const struct {
+        const char *account;
+        int64_t amount;
+    } legs[] = {{"member.available", da},
+                {"member.pending", dp},
+                {entry_counter_account(type), -(da + dp)}};
+    struct buf b;
+    struct jw w;
+    buf_init(&b, 1024);
+    jw_init(&w, &b);
+    jw_arr_open(&w);
+    int64_t sum = 0;
+    for (size_t i = 0; i < TREU_ARRAY_LEN(legs); i++) {
+        sum += legs[i].amount;
+        if (legs[i].amount == 0)
+            continue;
+        jw_obj_open(&w);
+        jw_kv_str(&w, "account", legs[i].account);
+        jw_kv_int(&w, "amount", legs[i].amount);
+        jw_obj_close(&w);
+    }
+    jw_arr_close(&w);
+    ASSERT(sum == 0);
+    ms->posted_balance = ms->m.balance;
+    ms->posted_pending = ms->m.pending;
+    const char *s = b.err ? NULL : arena_strndup(lc->a, b.ptr, b.len);
+    buf_cleanup(&b);
+    return s;
+}
+
 static int entry_write(const struct loyalty_ctx *lc, struct member_state *ms, const char *type,
                        int64_t points, const struct entry *tmpl, const char *lots_json, int64_t at,
                        struct entry *out)
@@ -242,6 +292,9 @@ static int entry_write(const struct loyalty_ctx *lc, struct member_state *ms, co
     e.points = points;
     e.balance_after = ms->m.balance;
     e.lots_json = lots_json;
+    e.postings_json = entry_postings(lc, ms, type);
+    if (!e.postings_json)
+        return TREU_ENOMEM;
     e.created_at = at;
     if (out)
         *out = e;
@@ -350,6 +403,8 @@ static int member_open(const struct loyalty_ctx *lc, struct member_state *ms)
         rc = store_lot_list_open(lc->tx->conn, lc->pid, ms->m.id, lc->a, &ms->lots, &ms->nlots);
     if (rc == 0)
         rc = store_entry_last_seq(lc->tx->conn, lc->pid, ms->m.id, &ms->seq);
+    ms->posted_balance = ms->m.balance;
+    ms->posted_pending = ms->m.pending;
     if (rc == 0)
         member_assert(ms);
     return rc;

@@ -98,7 +98,7 @@ enum stmt_id {
     "id, amount, remaining, state, expires_at, release_at, entry_id, rule_id, created_at"
 #define ENTRY_COLS                                                                                 \
     "id, member_id, seq, program_id, type, points, balance_after, reason, rule_id, order_id, "     \
-    "order_source_id, event_id, event_name, lots, shortfall, created_at"
+    "order_source_id, event_id, event_name, lots, shortfall, created_at, postings"
 #define TIER_COLS                                                                                  \
     "id, program_id, name, points_from, points_to, multiplier, rule_multipliers, metadata, "       \
     "created_at, updated_at"
@@ -221,7 +221,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                          "AND state IN (0, 1) AND remaining > 0 ORDER BY expires_at IS NULL, "
                          "expires_at, created_at, id LIMIT 10000",
     [ST_ENTRY_INSERT] = "INSERT INTO entries (project_id, " ENTRY_COLS ") VALUES (?1, ?2, ?3, "
-                        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     [ST_ENTRY_LIST_ORDER] = "SELECT " ENTRY_COLS " FROM entries WHERE project_id = ?1 AND "
                             "member_id = ?2 AND order_id = ?3 ORDER BY seq LIMIT 1000",
     [ST_ENTRY_LIST] = "SELECT " ENTRY_COLS " FROM entries WHERE project_id = ?1 AND member_id = "
@@ -1466,6 +1466,7 @@ static int sq_entry_insert(struct store_conn *bc, const char *pid, const struct 
     bind_text(st, 15, e->lots_json);
     sqlite3_bind_int64(st, 16, e->shortfall);
     sqlite3_bind_int64(st, 17, e->created_at);
+    bind_text(st, 18, e->postings_json);
     return sq_exec_step(c, st, "entry insert", NULL);
 }
 
@@ -1489,6 +1490,7 @@ static bool sq_read_entry(sqlite3_stmt *st, struct arena *a, void *out)
     o->lots_json = col_text(st, 13, a, &oom);
     o->shortfall = sqlite3_column_int64(st, 14);
     o->created_at = sqlite3_column_int64(st, 15);
+    o->postings_json = col_text(st, 16, a, &oom);
     return !oom;
 }
 

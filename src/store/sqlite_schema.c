@@ -217,6 +217,10 @@ const char *const sqlite_migrations[] = {
     "  PRIMARY KEY (project_id, id)"
     ");"
     "CREATE INDEX validation_rules_created ON validation_rules(project_id, created_at, id);",
+
+    /* 7: every entry carries its balanced postings (double entry against the member's
+     * available and pending points and the program's accounts). */
+    "ALTER TABLE entries ADD COLUMN postings TEXT;",
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -147,8 +147,9 @@ struct entry {
     const char *type;
     int64_t points, balance_after;
     const char *reason, *rule_id, *order_id, *order_source_id, *event_id, *event_name;
-    const char *lots_json; /* [{"id": "lopb_…", "points": -20}, …] */
-    int64_t shortfall;     /* reversals: points that could not be reclaimed (already spent) */
+    const char *lots_json;     /* [{"id": "lopb_…", "points": -20}, …] */
+    int64_t shortfall;         /* reversals: points that could not be reclaimed (already spent) */
+    const char *postings_json; /* [{"account": "member.available", "amount": 50}, …], sum 0 */
     int64_t created_at;
 };
 

@@ -192,6 +192,19 @@ describe('ledger over time', () => {
     assert.equal(again.json.loyalty.points, 0, 'a repeated cancellation takes nothing');
     const prog = (await api(t, 'GET', `/v1/loyalties/${p.id}`)).json;
     assert.deepEqual(prog.accounts, { issued: 150, subtracted: 150, expired: 0, outstanding: 0 });
+    // double entry: every entry's postings sum to zero, and per account they add up to the
+    // member's available and pending points and the program's accounts
+    const sums = {};
+    for (const e of await txs(m)) {
+      const legs = e.details.postings;
+      assert.equal(legs.reduce((a, l) => a + l.amount, 0), 0, `entry ${e.type} balances`);
+      for (const l of legs) sums[l.account] = (sums[l.account] ?? 0) + l.amount;
+    }
+    c = await card(m);
+    assert.equal(sums['member.available'] ?? 0, c.balance);
+    assert.equal(sums['member.pending'] ?? 0, c.pending_points);
+    assert.equal(-(sums['program.issuance'] ?? 0), prog.accounts.issued);
+    assert.equal(sums['program.redemption'] ?? 0, prog.accounts.subtracted);
   });
 
   test('duplicate event deliveries earn once (source_id and Idempotency-Key)', async () => {
