@@ -838,6 +838,8 @@ static int members_apply_balance(struct command *cmd, const struct writer_tx *tx
         rc = loyalty_credit(&lc, &p, &ms, mc->points, 0, "POINTS_ADDITION", &tmpl, NULL);
     else
         rc = loyalty_debit(&lc, &p, &ms, -mc->points, "POINTS_REMOVAL", &tmpl, NULL, &res);
+    if (rc == 0 && res == LOYALTY_OK)
+        rc = loyalty_tier_rules(&lc, &ms);
     if (rc < 0)
         return rc;
     if (res == LOYALTY_INSUFFICIENT) {

@@ -416,7 +416,9 @@ int loyalty_load(const struct loyalty_ctx *lc, const char *member_ref, struct me
     int rc = store_member_get(lc->tx->conn, lc->pid, member_ref, lc->a, &ms->m);
     if (rc == 0)
         rc = member_open(lc, ms);
-    return rc < 0 ? rc : member_settle(lc, &ms->p, ms);
+    if (rc == 0)
+        rc = member_settle(lc, &ms->p, ms);
+    return rc == 0 ? loyalty_tier_rules(lc, ms) : rc;
 }
 
 /* ---- expiry policy ---- */
@@ -631,7 +633,9 @@ int loyalty_transfer(const struct loyalty_ctx *lc, struct member_state *from,
         rc = member_write(lc, from);
     if (rc == 0)
         rc = member_write(lc, to);
-    return rc;
+    if (rc == 0)
+        rc = loyalty_tier_rules(lc, from);
+    return rc == 0 ? loyalty_tier_rules(lc, to) : rc;
 }
 
 /* ---- enrolment ---- */
@@ -1159,6 +1163,24 @@ static int earn_program(const struct loyalty_ctx *lc, const struct trigger *t,
     return rc;
 }
 
+int loyalty_tier_rules(const struct loyalty_ctx *lc, struct member_state *ms)
+{
+    if (!(ms->tier_changed && !ms->tier_event_done) && !(ms->tier_left[0] && !ms->tier_left_done))
+        return 0;
+    struct customer cu;
+    struct earn_result *er = arena_zalloc(lc->a, sizeof *er);
+    if (!er)
+        return TREU_ENOMEM;
+    int rc = store_customer_get(lc->tx->conn, lc->pid, ms->m.customer_id, lc->a, &cu);
+    if (rc < 0)
+        return rc;
+    struct trigger none = {.kind = TRIGGER_TIER_JOINED, .customer = &cu};
+    /* earn_program with no matching event name runs only the pending tier rules */
+    none.kind = TRIGGER_EVENT;
+    none.event_name = "";
+    return earn_program(lc, &none, &ms->p, ms, er);
+}
+
 int loyalty_earn(const struct loyalty_ctx *lc, const struct trigger *t,
                  const struct program *only_program, struct member_state *only_ms,
                  struct earn_result *out)
@@ -1313,7 +1335,7 @@ static int reverse_member(const struct loyalty_ctx *lc, struct member_state *ms,
         if (first)
             rc = reverse_rule(lc, &ms->p, ms, es, n, es[i].rule_id, o, new_amount, cancel, out);
     }
-    return rc;
+    return rc == 0 ? loyalty_tier_rules(lc, ms) : rc;
 }
 
 int loyalty_reverse_order(const struct loyalty_ctx *lc, const struct order *o, int64_t new_amount,

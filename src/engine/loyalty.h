@@ -147,6 +147,10 @@ TREU_MUST_USE int loyalty_view(struct store_conn *c, const char *pid, const stru
                                int64_t now, struct arena *a, struct member_view *v,
                                struct lot **lots, size_t *nlots);
 
+/* Runs the customer.loyalty.tier.joined / .left rules for a tier move this command made
+ * outside an earning request (a refund, a transfer, a removal, the scheduler), once. */
+TREU_MUST_USE int loyalty_tier_rules(const struct loyalty_ctx *lc, struct member_state *ms);
+
 /* The tier a qualification value falls in (NULL = none); tiers sorted by points_from. */
 const struct tier *loyalty_tier_for(const struct tier *tiers, size_t n, int64_t value);
 

@@ -233,6 +233,8 @@ describe('ledger over time', () => {
         conditions: { 1: { name: 'member.tier', conditions: { $is: ['Gold'] } } } },
       { event: 'customer.loyalty.tier.left', loyalty: { type: 'FIXED', points: 7 },
         conditions: { 1: { name: 'member.previous_tier', conditions: { $is: ['Silver'] } } } },
+      { event: 'customer.loyalty.tier.left', loyalty: { type: 'FIXED', points: 3 },
+        conditions: { 1: { name: 'member.previous_tier', conditions: { $is: ['Gold'] } } } },
     ]);
     const tr = await api(t, 'POST', `/v1/loyalties/${p.id}/tiers`, { body: [
       { name: 'Silver', points: { from: 500, to: 1999 } },
@@ -260,6 +262,9 @@ describe('ledger over time', () => {
     assert.equal(refund.json.loyalty.points, -1500);
     // the bonuses stay; they were not earned by the order
     assert.deepEqual(await tierOf(), ['Silver'], 'points in the year fell below Gold');
+    const latest = (await txs(m))[0];
+    assert.deepEqual([latest.type, latest.points], ['POINTS_ACCRUAL', 3],
+      'leaving Gold through a refund runs the tier.left rule too');
     const got = (await api(t, 'GET', `/v1/loyalties/members/${m.code}`)).json;
     assert.equal(got.tier_id, silver.id);
     await advance(400 * DAY); // into the next calendar year: nothing earned in it yet
