@@ -1115,6 +1115,10 @@ static int earn_rule(const struct loyalty_ctx *lc, const struct program *p, stru
     return rc;
 }
 
+static int tier_triggers(const struct loyalty_ctx *lc, const struct program *p,
+                         struct member_state *ms, const struct customer *cu,
+                         struct earn_result *out);
+
 static int earn_program(const struct loyalty_ctx *lc, const struct trigger *t,
                         const struct program *p, struct member_state *ms, struct earn_result *out)
 {
@@ -1148,16 +1152,24 @@ static int earn_program(const struct loyalty_ctx *lc, const struct trigger *t,
         rc = member_flush(lc, ms);
     cJSON_Delete(cmd);
     cJSON_Delete(omd);
-    if (rc == 0 && ms->tier_changed && !ms->tier_event_done) {
-        /* Joining a tier can itself earn (a welcome bonus); at most once per command, so
-         * a bonus that lifts the member again cannot loop. */
+    return rc == 0 ? tier_triggers(lc, p, ms, t->customer, out) : rc;
+}
+
+/* Runs the tier.joined / tier.left rules for a move not yet handled in this command.
+ * Each runs at most once per command, so a bonus that moves the member again cannot loop. */
+static int tier_triggers(const struct loyalty_ctx *lc, const struct program *p,
+                         struct member_state *ms, const struct customer *cu,
+                         struct earn_result *out)
+{
+    int rc = 0;
+    if (ms->tier_changed && !ms->tier_event_done) {
         ms->tier_event_done = true;
-        struct trigger tj = {.kind = TRIGGER_TIER_JOINED, .customer = t->customer};
+        struct trigger tj = {.kind = TRIGGER_TIER_JOINED, .customer = cu};
         rc = earn_program(lc, &tj, p, ms, out);
     }
     if (rc == 0 && ms->tier_left[0] && !ms->tier_left_done) {
         ms->tier_left_done = true;
-        struct trigger tl = {.kind = TRIGGER_TIER_LEFT, .customer = t->customer};
+        struct trigger tl = {.kind = TRIGGER_TIER_LEFT, .customer = cu};
         rc = earn_program(lc, &tl, p, ms, out);
     }
     return rc;
@@ -1174,11 +1186,7 @@ int loyalty_tier_rules(const struct loyalty_ctx *lc, struct member_state *ms)
     int rc = store_customer_get(lc->tx->conn, lc->pid, ms->m.customer_id, lc->a, &cu);
     if (rc < 0)
         return rc;
-    struct trigger none = {.kind = TRIGGER_TIER_JOINED, .customer = &cu};
-    /* earn_program with no matching event name runs only the pending tier rules */
-    none.kind = TRIGGER_EVENT;
-    none.event_name = "";
-    return earn_program(lc, &none, &ms->p, ms, er);
+    return tier_triggers(lc, &ms->p, ms, &cu, er);
 }
 
 int loyalty_earn(const struct loyalty_ctx *lc, const struct trigger *t,
