@@ -7,7 +7,6 @@
 #include "core/tstime.h"
 #include "core/validate.h"
 #include "engine/customers.h"
-#include "engine/zones.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -57,13 +56,6 @@ static void customer_render(struct jw *w, const struct customer *c)
     jw_obj_close(w);
 }
 
-/* A zone exists when the zone database knows it (parsed once, cached). */
-static bool tzdb_exists(struct request *r, const char *name)
-{
-    const struct tz *z;
-    return zones_get(r->app->zones, name, &z) == 0;
-}
-
 static int64_t today_days(struct request *r)
 {
     return clock_now_us(r->app->clock) / TSTIME_US_PER_DAY;
@@ -98,12 +90,8 @@ static int check_formats_or_reply(struct request *r, const struct customer_patch
             return -1;
         }
     }
-    if (p->timezone.v &&
-        (!validate_tz_name(slice_from(p->timezone.v)) || !tzdb_exists(r, p->timezone.v))) {
-        reply_error(r, 400, "invalid_param", "Invalid timezone",
-                    "timezone: must be an IANA time zone name such as Europe/Berlin");
+    if (p->timezone.v && req_timezone_or_reply(r, p->timezone.v) < 0)
         return -1;
-    }
     return 0;
 }
 

@@ -409,20 +409,6 @@ static int voucher_or_reply(struct request *r, const cJSON *body, struct program
     return code_config_or_reply(r, cJSON_GetObjectItemCaseSensitive(v, "code_config"), pc);
 }
 
-static int zone_or_reply(struct request *r, const char *name)
-{
-    const struct tz *z;
-    int rc = zones_get(r->app->zones, name, &z);
-    if (rc == 0)
-        return 0;
-    if (rc == TREU_EINVAL || rc == TREU_ENOTFOUND)
-        reply_error(r, 400, "invalid_param", "Invalid timezone",
-                    "timezone: must be an IANA time zone name such as Europe/Berlin");
-    else
-        reply_op_error(r, rc);
-    return -1;
-}
-
 /* {"type": "BALANCE"} or {"type": "POINTS_IN_PERIOD", "period": "ROLLING_DAYS", "days": N}
  * or {"type": "POINTS_IN_PERIOD", "period": "CALENDAR_MONTH|CALENDAR_QUARTER|CALENDAR_YEAR"}. */
 static int tier_qualification_or_reply(struct request *r, const cJSON *body, struct program_cmd *pc)
@@ -495,7 +481,7 @@ static int program_input_or_reply(struct request *r, struct program_cmd *pc, boo
                     "name: required, 1 to %d bytes", PROGRAM_NAME_BYTES_MAX);
         return -1;
     }
-    if (tz.set && zone_or_reply(r, tz.v) < 0)
+    if (tz.set && req_timezone_or_reply(r, tz.v) < 0)
         return -1;
     pc->fields |=
         (name.set ? PF_NAME : 0) | (desc.set ? PF_DESCRIPTION : 0) | (tz.set ? PF_TIMEZONE : 0);
@@ -1577,32 +1563,16 @@ static struct rules_cmd *rules_cmd_new(struct request *r, int op)
 void api_rules_create(struct request *r)
 {
     struct rules_cmd *rc = rules_cmd_new(r, 0);
-    cJSON *body = NULL;
-    struct json_error e;
-    if (!rc)
+    cJSON *item;
+    size_t n;
+    if (!rc ||
+        req_json_items_or_reply(r, true, RULES_PER_REQUEST_MAX, "earning rules", &item, &n) < 0)
         return;
-    /* Voucherify takes an array; a single object is accepted too. */
-    int prc = r->body.len ? json_parse(r->body.ptr, r->body.len, JSON_DEPTH_MAX, &r->json, &e)
-                          : TREU_EINVAL;
-    body = r->json;
-    if (prc < 0 || !(cJSON_IsArray(body) || cJSON_IsObject(body))) {
-        reply_error(r, 400, "invalid_json", "Invalid JSON",
-                    "the body must be an array of earning rules (or one rule object)%s%s",
-                    prc < 0 && e.why ? ": " : "", prc < 0 && e.why ? e.why : "");
-        return;
-    }
-    size_t n = cJSON_IsArray(body) ? (size_t)cJSON_GetArraySize(body) : 1;
-    if (n == 0 || n > RULES_PER_REQUEST_MAX) {
-        reply_error(r, 400, "invalid_param", "Invalid rule count",
-                    "send 1 to %d earning rules per request", RULES_PER_REQUEST_MAX);
-        return;
-    }
     rc->rules = arena_zalloc(&r->arena, n * sizeof *rc->rules);
     if (!rc->rules) {
         reply_op_error(r, TREU_ENOMEM);
         return;
     }
-    cJSON *item = cJSON_IsArray(body) ? body->child : body;
     for (size_t i = 0; i < n; i++, item = item->next) {
         if (rule_or_reply(r, item, &rc->rules[i], true) < 0)
             return;
@@ -1901,33 +1871,21 @@ static int tiers_apply_delete(struct command *cmd, const struct writer_tx *tx)
 void api_tiers_create(struct request *r)
 {
     struct tiers_cmd *tc = arena_zalloc(&r->arena, sizeof *tc);
-    struct json_error e;
     if (!tc) {
         reply_op_error(r, TREU_ENOMEM);
         return;
     }
     tc->r = r;
     tc->program_ref = r->params[0];
-    int prc = r->body.len ? json_parse(r->body.ptr, r->body.len, JSON_DEPTH_MAX, &r->json, &e)
-                          : TREU_EINVAL;
-    cJSON *body = r->json;
-    if (prc < 0 || !(cJSON_IsArray(body) || cJSON_IsObject(body))) {
-        reply_error(r, 400, "invalid_json", "Invalid JSON",
-                    "the body must be an array of tiers (or one tier object)");
+    cJSON *item;
+    size_t n;
+    if (req_json_items_or_reply(r, true, TIERS_PER_REQUEST_MAX, "tiers", &item, &n) < 0)
         return;
-    }
-    size_t n = cJSON_IsArray(body) ? (size_t)cJSON_GetArraySize(body) : 1;
-    if (n == 0 || n > TIERS_PER_REQUEST_MAX) {
-        reply_error(r, 400, "invalid_param", "Invalid tier count", "send 1 to %d tiers",
-                    TIERS_PER_REQUEST_MAX);
-        return;
-    }
     tc->tiers = arena_zalloc(&r->arena, n * sizeof *tc->tiers);
     if (!tc->tiers) {
         reply_op_error(r, TREU_ENOMEM);
         return;
     }
-    const cJSON *item = cJSON_IsArray(body) ? body->child : body;
     for (size_t i = 0; i < n; i++, item = item->next) {
         if (tier_or_reply(r, item, &tc->tiers[i]) < 0)
             return;
@@ -2123,34 +2081,23 @@ static int transfer_item_or_reply(struct request *r, const cJSON *o, size_t i,
 void api_members_transfers(struct request *r)
 {
     struct transfer_cmd *tc = arena_zalloc(&r->arena, sizeof *tc);
-    struct json_error e;
     if (!tc) {
         reply_op_error(r, TREU_ENOMEM);
         return;
     }
     tc->mc.r = r;
     member_refs(r, &tc->mc);
-    int prc = r->body.len ? json_parse(r->body.ptr, r->body.len, JSON_DEPTH_MAX, &r->json, &e)
-                          : TREU_EINVAL;
-    cJSON *body = r->json;
-    if (prc < 0 || !cJSON_IsArray(body)) {
-        reply_error(r, 400, "invalid_json", "Invalid JSON",
-                    "the body must be an array such as [{\"code\": \"JC-…\", \"points\": 100}]");
+    cJSON *first;
+    size_t n;
+    if (req_json_items_or_reply(r, false, TRANSFERS_PER_REQUEST_MAX, "transfers", &first, &n) < 0)
         return;
-    }
-    size_t n = (size_t)cJSON_GetArraySize(body);
-    if (n == 0 || n > TRANSFERS_PER_REQUEST_MAX) {
-        reply_error(r, 400, "invalid_param", "Invalid transfer count",
-                    "send 1 to %d transfers per request", TRANSFERS_PER_REQUEST_MAX);
-        return;
-    }
     tc->items = arena_zalloc(&r->arena, n * sizeof *tc->items);
     if (!tc->items) {
         reply_op_error(r, TREU_ENOMEM);
         return;
     }
     size_t i = 0;
-    for (const cJSON *o = body->child; o; o = o->next, i++) {
+    for (const cJSON *o = first; o; o = o->next, i++) {
         if (transfer_item_or_reply(r, o, i, &tc->items[i]) < 0)
             return;
     }

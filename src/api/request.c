@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "core/tstime.h"
 #include "core/validate.h"
+#include "engine/zones.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -134,6 +135,46 @@ int req_json_object_or_reply(struct request *r, cJSON **out)
     }
     *out = r->json;
     return 0;
+}
+
+int req_json_items_or_reply(struct request *r, bool one_ok, size_t max, const char *what,
+                            cJSON **first, size_t *n)
+{
+    struct json_error e = {0};
+    int rc = r->body.len ? json_parse(r->body.ptr, r->body.len, JSON_DEPTH_MAX, &r->json, &e)
+                         : TREU_EINVAL;
+    if (rc == TREU_ENOMEM) {
+        reply_op_error(r, rc);
+        return -1;
+    }
+    cJSON *body = r->json;
+    if (rc < 0 || !(cJSON_IsArray(body) || (one_ok && cJSON_IsObject(body)))) {
+        reply_error(r, 400, "invalid_json", "Invalid JSON", "the body must be an array of %s%s%s%s",
+                    what, one_ok ? " (or one object)" : "", e.why ? ": " : "", e.why ? e.why : "");
+        return -1;
+    }
+    *n = cJSON_IsArray(body) ? (size_t)cJSON_GetArraySize(body) : 1;
+    if (*n == 0 || *n > max) {
+        reply_error(r, 400, "invalid_param", "Invalid count", "send 1 to %zu %s per request", max,
+                    what);
+        return -1;
+    }
+    *first = cJSON_IsArray(body) ? body->child : body;
+    return 0;
+}
+
+int req_timezone_or_reply(struct request *r, const char *name)
+{
+    const struct tz *z;
+    int rc = zones_get(r->app->zones, name, &z);
+    if (rc == 0)
+        return 0;
+    if (rc == TREU_EINVAL || rc == TREU_ENOTFOUND)
+        reply_error(r, 400, "invalid_param", "Invalid timezone",
+                    "timezone: must be an IANA time zone name such as Europe/Berlin");
+    else
+        reply_op_error(r, rc);
+    return -1;
 }
 
 static bool parse_i64(const char *s, int64_t *out)

@@ -109,6 +109,13 @@ void reply_op_error(struct request *r, int rc);
 /* Parses the body as one JSON object into r->json. -1 after replying 400. */
 int req_json_object_or_reply(struct request *r, cJSON **out);
 
+/* Parses the body as a JSON array of 1..max items (`what` names them in messages, e.g.
+ * "earning rules"); with `one_ok` a single object is taken as an array of one, as
+ * Voucherify's batch endpoints allow. *first is the first item, *n the count. -1 after
+ * replying 400 (or 503 when out of memory). */
+int req_json_items_or_reply(struct request *r, bool one_ok, size_t max, const char *what,
+                            cJSON **first, size_t *n);
+
 /* Query parameter helpers: -1 after replying 400 naming the parameter. */
 int req_query_int_or_reply(struct request *r, const char *name, int64_t dflt, int64_t min,
                            int64_t max, int64_t *out);
@@ -144,6 +151,10 @@ int req_enum_field_or_reply(struct request *r, const cJSON *obj, const char *whe
                             const char *name, const char *const *values, int *out, bool *present);
 /* Copies a validated JSON value into the arena as compact JSON (escaped like jw). */
 const char *req_json_text(struct request *r, const cJSON *v);
+
+/* A zone name the zone database knows (validated and loaded once, cached). -1 after
+ * replying 400 naming `timezone`, or 503 on storage trouble. */
+int req_timezone_or_reply(struct request *r, const char *name);
 
 /* Submits r->cmd (its apply and input set by the handler) to the writer, waits until the
  * commit that covers it is durable (or failed), and answers with the command's outcome:
