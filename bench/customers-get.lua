@@ -12,28 +12,7 @@ local reqs = {}
 local i = 0
 
 function init(args)
-   local headers = {
-      ["X-App-Id"] = treu_env("TREU_APP_ID"),
-      ["X-App-Token"] = treu_env("TREU_APP_TOKEN"),
-   }
-   local path = treu_env("TREU_IDS_FILE")
-   local f = io.open(path, "r")
-   if f == nil then
-      io.stderr:write("treu-bench: cannot open " .. path .. "\n")
-      os.exit(2)
-   end
-   -- Requests are pre-built here: building them in request() would cost the
-   -- load generator CPU it shares with the server on a 2-core machine.
-   for line in f:lines() do
-      if line ~= "" then
-         reqs[#reqs + 1] = wrk.format("GET", "/v1/customers/" .. line, headers, nil)
-      end
-   end
-   f:close()
-   if #reqs == 0 then
-      io.stderr:write("treu-bench: no ids in " .. path .. "\n")
-      os.exit(2)
-   end
+   reqs = treu_get_requests("TREU_IDS_FILE", "/v1/customers/")
    i = (tid * 7919) % #reqs
 end
 

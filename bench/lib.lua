@@ -95,3 +95,35 @@ function treu_env(name)
    end
    return v
 end
+
+-- Builds GET requests for `prefix .. key` from a file with one key a line (named by the
+-- environment variable `file_env`), with the server key headers. Keys are percent-encoded
+-- beyond letters, digits and "-._~". Requests are pre-built: building them in request()
+-- would cost the load generator CPU it shares with the server on a 2-core machine.
+function treu_get_requests(file_env, prefix)
+   local headers = {
+      ["X-App-Id"] = treu_env("TREU_APP_ID"),
+      ["X-App-Token"] = treu_env("TREU_APP_TOKEN"),
+   }
+   local path = treu_env(file_env)
+   local f = io.open(path, "r")
+   if f == nil then
+      io.stderr:write("treu-bench: cannot open " .. path .. "\n")
+      os.exit(2)
+   end
+   local reqs = {}
+   for line in f:lines() do
+      if line ~= "" then
+         local key = string.gsub(line, "[^%w%-%._~]", function(c)
+            return string.format("%%%02X", string.byte(c))
+         end)
+         reqs[#reqs + 1] = wrk.format("GET", prefix .. key, headers, nil)
+      end
+   end
+   f:close()
+   if #reqs == 0 then
+      io.stderr:write("treu-bench: no keys in " .. path .. "\n")
+      os.exit(2)
+   end
+   return reqs
+end

@@ -12,35 +12,8 @@ dofile((os.getenv("TREU_BENCH_DIR") or "bench") .. "/lib.lua")
 local reqs = {}
 local i = 0
 
--- Card codes use letters and digits (and the program's prefix/postfix); anything else
--- is percent-encoded.
-local function enc(s)
-   return (string.gsub(s, "[^%w%-%._~]", function(c)
-      return string.format("%%%02X", string.byte(c))
-   end))
-end
-
 function init(args)
-   local headers = {
-      ["X-App-Id"] = treu_env("TREU_APP_ID"),
-      ["X-App-Token"] = treu_env("TREU_APP_TOKEN"),
-   }
-   local path = treu_env("TREU_CODES_FILE")
-   local f = io.open(path, "r")
-   if f == nil then
-      io.stderr:write("treu-bench: cannot open " .. path .. "\n")
-      os.exit(2)
-   end
-   for line in f:lines() do
-      if line ~= "" then
-         reqs[#reqs + 1] = wrk.format("GET", "/v1/loyalties/members/" .. enc(line), headers, nil)
-      end
-   end
-   f:close()
-   if #reqs == 0 then
-      io.stderr:write("treu-bench: no codes in " .. path .. "\n")
-      os.exit(2)
-   end
+   reqs = treu_get_requests("TREU_CODES_FILE", "/v1/loyalties/members/")
    i = (tid * 7919) % #reqs
 end
 
