@@ -6,9 +6,10 @@
 #include "store/store.h"
 
 #include "core/log.h"
+#include "store/sqlite_internal.h"
 #include "store/sqlite_schema.h"
 
-#include <sqlite3.h>
+#include <pthread.h>
 #include <string.h>
 
 #define SQLITE_BUSY_TIMEOUT_MS 5000
@@ -262,132 +263,7 @@ struct sqlite_store {
     char path[SQLITE_PATH_BYTES_MAX];
 };
 
-struct sqlite_conn {
-    struct store_conn base;
-    sqlite3 *db;
-    sqlite3_stmt *stmts[ST_COUNT];
-};
-
-static const struct store_ops sqlite_ops;
-
-/* Maps SQLite result codes onto treu's operating errors. */
-static int sq_err(sqlite3 *db, int rc, const char *what)
-{
-    int primary = rc & 0xFF;
-    int out;
-    switch (primary) {
-    case SQLITE_OK:
-    case SQLITE_DONE:
-    case SQLITE_ROW: return 0;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED: out = TREU_EBUSY; break;
-    case SQLITE_CONSTRAINT:
-        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-            return TREU_ECONFLICT;
-        out = TREU_EINVAL;
-        break;
-    case SQLITE_NOMEM: out = TREU_ENOMEM; break;
-    case SQLITE_FULL:
-    case SQLITE_READONLY:
-    case SQLITE_CANTOPEN: out = TREU_EFULL; break;
-    case SQLITE_TOOBIG: out = TREU_ELIMIT; break;
-    default: out = TREU_EIO; break;
-    }
-    log_error("sqlite", "what=\"%s\" rc=%d err=\"%s\"", what, rc, db ? sqlite3_errmsg(db) : "");
-    return out;
-}
-
-static int sq_stmt(struct sqlite_conn *c, enum stmt_id id, sqlite3_stmt **out)
-{
-    if (!c->stmts[id]) {
-        int rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-                                    &c->stmts[id], NULL);
-        if (rc != SQLITE_OK)
-            return sq_err(c->db, rc, stmt_sql[id]);
-    }
-    *out = c->stmts[id];
-    return 0;
-}
-
-static void sq_done(sqlite3_stmt *st)
-{
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void bind_time(sqlite3_stmt *st, int i, int64_t us)
-{
-    if (us)
-        sqlite3_bind_int64(st, i, us);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-/* Column text copied into the arena; NULL stays NULL. *oom set when the arena is full. */
-static const char *col_text(sqlite3_stmt *st, int i, struct arena *a, bool *oom)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    if (!t)
-        return NULL;
-    char *p = arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i));
-    if (!p)
-        *oom = true;
-    return p;
-}
-
-static void col_fixed(sqlite3_stmt *st, int i, char *out, size_t size)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    size_t n = t ? (size_t)sqlite3_column_bytes(st, i) : 0;
-    if (n >= size)
-        n = size - 1;
-    if (n)
-        memcpy(out, t, n);
-    out[n] = '\0';
-}
-
-/* Runs a statement that returns no rows; *changes gets the number of rows touched. */
-static int sq_exec_step(struct sqlite_conn *c, sqlite3_stmt *st, const char *what, int *changes)
-{
-    int rc = sqlite3_step(st);
-    int out = rc == SQLITE_DONE ? 0 : sq_err(c->db, sqlite3_extended_errcode(c->db), what);
-    if (changes)
-        *changes = sqlite3_changes(c->db);
-    sq_done(st);
-    return out;
-}
-
-/* Runs a statement that must touch exactly one row: TREU_ENOTFOUND when it touched none. */
-static int sq_exec_one(struct sqlite_conn *c, sqlite3_stmt *st, const char *what)
-{
-    int changes = 0;
-    int rc = sq_exec_step(c, st, what, &changes);
-    return rc < 0 ? rc : changes == 1 ? 0 : TREU_ENOTFOUND;
-}
-
-typedef bool (*sq_row_reader)(sqlite3_stmt *st, struct arena *a, void *out);
-
-/* Steps a query that returns at most one row and reads it: TREU_ENOTFOUND for none. */
-static int sq_query_one(struct sqlite_conn *c, sqlite3_stmt *st, sq_row_reader read,
-                        struct arena *a, void *out, const char *what)
-{
-    int src = sqlite3_step(st);
-    int rc;
-    if (src == SQLITE_ROW)
-        rc = read(st, a, out) ? 0 : TREU_ENOMEM;
-    else
-        rc = src == SQLITE_DONE ? TREU_ENOTFOUND : sq_err(c->db, src, what);
-    sq_done(st);
-    return rc;
-}
+static struct store_ops sqlite_ops; /* the base table and each file's part, once */
 
 static int sq_conn_configure(struct sqlite_conn *c, bool writer)
 {
@@ -410,8 +286,7 @@ static void sq_conn_free(struct store_conn *bc)
     struct sqlite_conn *c = (struct sqlite_conn *)bc;
     if (!c)
         return;
-    for (int i = 0; i < ST_COUNT; i++)
-        sqlite3_finalize(c->stmts[i]);
+    sq_stmt_cache_free(c);
     sqlite3_close_v2(c->db);
     free(c);
 }
@@ -518,7 +393,7 @@ static int sq_project_insert(struct store_conn *bc, const struct project *p)
 {
     struct sqlite_conn *c = (struct sqlite_conn *)bc;
     sqlite3_stmt *st = NULL;
-    int rc = sq_stmt(c, ST_PROJECT_INSERT, &st);
+    int rc = sq_stmt(c, stmt_sql[ST_PROJECT_INSERT], &st);
     if (rc < 0)
         return rc;
     bind_text(st, 1, p->id);
@@ -541,7 +416,7 @@ static int sq_project_get(struct store_conn *bc, const char *id, struct arena *a
 {
     struct sqlite_conn *c = (struct sqlite_conn *)bc;
     sqlite3_stmt *st = NULL;
-    int rc = sq_stmt(c, ST_PROJECT_GET, &st);
+    int rc = sq_stmt(c, stmt_sql[ST_PROJECT_GET], &st);
     if (rc < 0)
         return rc;
     bind_text(st, 1, id);
@@ -552,7 +427,7 @@ static int sq_key_insert(struct store_conn *bc, const struct api_key *k)
 {
     struct sqlite_conn *c = (struct sqlite_conn *)bc;
     sqlite3_stmt *st = NULL;
-    int rc = sq_stmt(c, ST_KEY_INSERT, &st);
+    int rc = sq_stmt(c, stmt_sql[ST_KEY_INSERT], &st);
     if (rc < 0)
         return rc;
     bind_text(st, 1, k->app_id);
@@ -585,7 +460,7 @@ static int sq_key_get(struct store_conn *bc, const char *app_id, struct arena *a
 {
     struct sqlite_conn *c = (struct sqlite_conn *)bc;
     sqlite3_stmt *st = NULL;
-    int rc = sq_stmt(c, ST_KEY_GET, &st);
+    int rc = sq_stmt(c, stmt_sql[ST_KEY_GET], &st);
     if (rc < 0)
         return rc;
     bind_text(st, 1, app_id);
@@ -599,7 +474,7 @@ static int sq_key_list(struct store_conn *bc, const char *project_id, struct are
 {
     struct sqlite_conn *c = (struct sqlite_conn *)bc;
     sqlite3_stmt *st = NULL;
-    int rc = sq_stmt(c, project_id ? ST_KEY_LIST_PROJECT : ST_KEY_LIST_ALL, &st);
+    int rc = sq_stmt(c, stmt_sql[project_id ? ST_KEY_LIST_PROJECT : ST_KEY_LIST_ALL], &st);
     if (rc < 0)
         return rc;
     if (project_id)
@@ -637,7 +512,7 @@ static int sq_key_revoke(struct store_conn *bc, const char *app_id, int64_t now)
 {
     struct sqlite_conn *c = (struct sqlite_conn *)bc;
     sqlite3_stmt *st = NULL;
-    int rc = sq_stmt(c, ST_KEY_REVOKE, &st);
+    int rc = sq_stmt(c, stmt_sql[ST_KEY_REVOKE], &st);
     if (rc < 0)
         return rc;
     bind_text(st, 1, app_id);
@@ -667,7 +542,7 @@ static int sq_customer_insert(struct store_conn *bc, const char *pid, const stru
 {
     struct sqlite_conn *c = (struct sqlite_conn *)bc;
     sqlite3_stmt *st = NULL;
-    int rc = sq_stmt(c, ST_CUSTOMER_INSERT, &st);
+    int rc = sq_stmt(c, stmt_sql[ST_CUSTOMER_INSERT], &st);
     if (rc < 0)
         return rc;
     sq_bind_customer(st, pid, cu);
@@ -678,7 +553,7 @@ static int sq_customer_update(struct store_conn *bc, const char *pid, const stru
 {
     struct sqlite_conn *c = (struct sqlite_conn *)bc;
     sqlite3_stmt *st = NULL;
-    int rc = sq_stmt(c, ST_CUSTOMER_UPDATE, &st);
+    int rc = sq_stmt(c, stmt_sql[ST_CUSTOMER_UPDATE], &st);
     if (rc < 0)
         return rc;
     sq_bind_customer(st, pid, cu);
@@ -710,7 +585,7 @@ static int sq_customer_get(struct store_conn *bc, const char *pid, const char *i
 {
     struct sqlite_conn *c = (struct sqlite_conn *)bc;
     sqlite3_stmt *st = NULL;
-    int rc = sq_stmt(c, by_source ? ST_CUSTOMER_GET_SOURCE : ST_CUSTOMER_GET, &st);
+    int rc = sq_stmt(c, stmt_sql[by_source ? ST_CUSTOMER_GET_SOURCE : ST_CUSTOMER_GET], &st);
     if (rc < 0)
         return rc;
     bind_text(st, 1, pid);
@@ -722,7 +597,7 @@ static int sq_customer_delete(struct store_conn *bc, const char *pid, const char
 {
     struct sqlite_conn *c = (struct sqlite_conn *)bc;
     sqlite3_stmt *st = NULL;
-    int rc = sq_stmt(c, ST_CUSTOMER_DELETE, &st);
+    int rc = sq_stmt(c, stmt_sql[ST_CUSTOMER_DELETE], &st);
     if (rc < 0)
         return rc;
     bind_text(st, 1, pid);
@@ -742,7 +617,7 @@ static int sq_customer_count(struct sqlite_conn *c, const char *pid, const struc
                              int64_t *total)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sq_stmt(c, ST_CUSTOMER_COUNT, &st);
+    int rc = sq_stmt(c, stmt_sql[ST_CUSTOMER_COUNT], &st);
     if (rc < 0)
         return rc;
     sq_bind_filter(st, pid, q);
@@ -759,7 +634,7 @@ static int sq_customer_cursor(struct sqlite_conn *c, const char *pid, const char
                               int64_t *created_at)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sq_stmt(c, ST_CUSTOMER_CURSOR, &st);
+    int rc = sq_stmt(c, stmt_sql[ST_CUSTOMER_CURSOR], &st);
     if (rc < 0)
         return rc;
     bind_text(st, 1, pid);
@@ -790,7 +665,7 @@ static int sq_customer_list(struct store_conn *bc, const char *pid, const struct
         rc = sq_customer_count(c, pid, q, total);
     sqlite3_stmt *st = NULL;
     if (rc == 0)
-        rc = sq_stmt(c, q->ascending ? ST_CUSTOMER_LIST_ASC : ST_CUSTOMER_LIST_DESC, &st);
+        rc = sq_stmt(c, stmt_sql[q->ascending ? ST_CUSTOMER_LIST_ASC : ST_CUSTOMER_LIST_DESC], &st);
     if (rc < 0)
         return rc;
     sq_bind_filter(st, pid, q);
@@ -845,7 +720,7 @@ static int sq_idem_get(struct store_conn *bc, const char *pid, const char *key, 
 {
     struct sqlite_conn *c = (struct sqlite_conn *)bc;
     sqlite3_stmt *st = NULL;
-    int rc = sq_stmt(c, ST_IDEM_GET, &st);
+    int rc = sq_stmt(c, stmt_sql[ST_IDEM_GET], &st);
     if (rc < 0)
         return rc;
     bind_text(st, 1, pid);
@@ -858,7 +733,7 @@ static int sq_idem_put(struct store_conn *bc, const char *pid, const char *key,
 {
     struct sqlite_conn *c = (struct sqlite_conn *)bc;
     sqlite3_stmt *st = NULL;
-    int rc = sq_stmt(c, ST_IDEM_PUT, &st);
+    int rc = sq_stmt(c, stmt_sql[ST_IDEM_PUT], &st);
     if (rc < 0)
         return rc;
     bind_text(st, 1, pid);
@@ -869,68 +744,6 @@ static int sq_idem_put(struct store_conn *bc, const char *pid, const char *key,
     sqlite3_bind_blob(st, 6, r->response ? r->response : "", (int)r->response_len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, r->created_at);
     return sq_exec_step(c, st, "idempotency put", NULL);
-}
-
-/* Reads rows into a growing arena array of `elem`-byte records, at most `max`. */
-static int sq_query_many(struct sqlite_conn *c, sqlite3_stmt *st, sq_row_reader read, size_t elem,
-                         size_t max, struct arena *a, void **out, size_t *n, const char *what)
-{
-    size_t cap = 8, len = 0;
-    char *rows = arena_zalloc(a, cap * elem);
-    int src = SQLITE_DONE;
-    while (rows && len < max && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            char *more = arena_zalloc(a, 2 * cap * elem);
-            if (more)
-                memcpy(more, rows, len * elem);
-            rows = more;
-            cap *= 2;
-            if (!rows)
-                break;
-        }
-        if (!read(st, a, rows + len * elem)) {
-            rows = NULL;
-            break;
-        }
-        len++;
-    }
-    int rc = 0;
-    if (!rows)
-        rc = TREU_ENOMEM;
-    else if (src != SQLITE_DONE && src != SQLITE_ROW)
-        rc = sq_err(c->db, src, what);
-    sq_done(st);
-    *out = rows;
-    *n = rc < 0 ? 0 : len;
-    return rc;
-}
-
-/* A single integer from a one-row query (count, max). */
-static int sq_query_int(struct sqlite_conn *c, sqlite3_stmt *st, int64_t *v, const char *what)
-{
-    int src = sqlite3_step(st);
-    int rc = 0;
-    if (src == SQLITE_ROW)
-        *v = sqlite3_column_int64(st, 0);
-    else
-        rc = sq_err(c->db, src, what);
-    sq_done(st);
-    return rc;
-}
-
-#define SQ_PREP(c, id, st)                                                                         \
-    sqlite3_stmt *st = NULL;                                                                       \
-    do {                                                                                           \
-        int prc_ = sq_stmt((c), (id), &st);                                                        \
-        if (prc_ < 0)                                                                              \
-            return prc_;                                                                           \
-    } while (0)
-
-#define SQ_CONN(bc) struct sqlite_conn *c = (struct sqlite_conn *)(bc)
-
-static void bind_bool(sqlite3_stmt *st, int i, bool v)
-{
-    sqlite3_bind_int(st, i, v ? 1 : 0);
 }
 
 /* ---- programs ---- */
@@ -986,7 +799,7 @@ static bool sq_read_program(sqlite3_stmt *st, struct arena *a, void *out)
 static int sq_program_insert(struct store_conn *bc, const char *pid, const struct program *p)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_PROGRAM_INSERT, st);
+    SQ_PREP(c, stmt_sql[ST_PROGRAM_INSERT], st);
     sq_bind_program(st, pid, p);
     return sq_exec_step(c, st, "program insert", NULL);
 }
@@ -994,7 +807,7 @@ static int sq_program_insert(struct store_conn *bc, const char *pid, const struc
 static int sq_program_update(struct store_conn *bc, const char *pid, const struct program *p)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_PROGRAM_UPDATE, st);
+    SQ_PREP(c, stmt_sql[ST_PROGRAM_UPDATE], st);
     sq_bind_program(st, pid, p);
     return sq_exec_one(c, st, "program update");
 }
@@ -1004,7 +817,7 @@ static int sq_program_get(struct store_conn *bc, const char *pid, const char *re
 {
     SQ_CONN(bc);
     for (int by_name = 0; by_name < 2; by_name++) {
-        SQ_PREP(c, by_name ? ST_PROGRAM_GET_NAME : ST_PROGRAM_GET, st);
+        SQ_PREP(c, stmt_sql[by_name ? ST_PROGRAM_GET_NAME : ST_PROGRAM_GET], st);
         bind_text(st, 1, pid);
         bind_text(st, 2, ref);
         int rc = sq_query_one(c, st, sq_read_program, a, out, "program get");
@@ -1019,13 +832,13 @@ static int sq_program_list(struct store_conn *bc, const char *pid, const struct 
 {
     SQ_CONN(bc);
     if (total) {
-        SQ_PREP(c, ST_PROGRAM_COUNT, cst);
+        SQ_PREP(c, stmt_sql[ST_PROGRAM_COUNT], cst);
         bind_text(cst, 1, pid);
         int rc = sq_query_int(c, cst, total, "program count");
         if (rc < 0)
             return rc;
     }
-    SQ_PREP(c, ST_PROGRAM_LIST, st);
+    SQ_PREP(c, stmt_sql[ST_PROGRAM_LIST], st);
     bind_text(st, 1, pid);
     sqlite3_bind_int64(st, 2, pg->limit);
     sqlite3_bind_int64(st, 3, pg->offset);
@@ -1036,7 +849,7 @@ static int sq_program_list(struct store_conn *bc, const char *pid, const struct 
 static int sq_program_delete(struct store_conn *bc, const char *pid, const char *id)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_PROGRAM_DELETE, st);
+    SQ_PREP(c, stmt_sql[ST_PROGRAM_DELETE], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, id);
     return sq_exec_one(c, st, "program delete");
@@ -1046,7 +859,7 @@ static int sq_program_account(struct store_conn *bc, const char *pid, const char
                               int64_t issued, int64_t subtracted, int64_t expired)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_PROGRAM_ACCOUNT, st);
+    SQ_PREP(c, stmt_sql[ST_PROGRAM_ACCOUNT], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, id);
     sqlite3_bind_int64(st, 3, issued);
@@ -1102,7 +915,7 @@ static bool sq_read_member(sqlite3_stmt *st, struct arena *a, void *out)
 static int sq_member_insert(struct store_conn *bc, const char *pid, const struct member *m)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_MEMBER_INSERT, st);
+    SQ_PREP(c, stmt_sql[ST_MEMBER_INSERT], st);
     sq_bind_member(st, pid, m);
     return sq_exec_step(c, st, "member insert", NULL);
 }
@@ -1110,7 +923,7 @@ static int sq_member_insert(struct store_conn *bc, const char *pid, const struct
 static int sq_member_update(struct store_conn *bc, const char *pid, const struct member *m)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_MEMBER_UPDATE, st);
+    SQ_PREP(c, stmt_sql[ST_MEMBER_UPDATE], st);
     sq_bind_member(st, pid, m);
     return sq_exec_one(c, st, "member update");
 }
@@ -1120,7 +933,7 @@ static int sq_member_get(struct store_conn *bc, const char *pid, const char *ref
 {
     SQ_CONN(bc);
     for (int by_code = 0; by_code < 2; by_code++) {
-        SQ_PREP(c, by_code ? ST_MEMBER_GET_CODE : ST_MEMBER_GET, st);
+        SQ_PREP(c, stmt_sql[by_code ? ST_MEMBER_GET_CODE : ST_MEMBER_GET], st);
         bind_text(st, 1, pid);
         bind_text(st, 2, ref);
         int rc = sq_query_one(c, st, sq_read_member, a, out, "member get");
@@ -1134,7 +947,7 @@ static int sq_member_get_by_customer(struct store_conn *bc, const char *pid, con
                                      const char *customer_id, struct arena *a, struct member *out)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_MEMBER_GET_CUSTOMER, st);
+    SQ_PREP(c, stmt_sql[ST_MEMBER_GET_CUSTOMER], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, program_id);
     bind_text(st, 3, customer_id);
@@ -1145,7 +958,7 @@ static int sq_member_count(struct store_conn *bc, const char *pid, const char *p
                            int64_t *count)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_MEMBER_COUNT, st);
+    SQ_PREP(c, stmt_sql[ST_MEMBER_COUNT], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, program_id);
     return sq_query_int(c, st, count, "member count");
@@ -1161,7 +974,7 @@ static int sq_member_list(struct store_conn *bc, const char *pid, const char *pr
         if (rc < 0)
             return rc;
     }
-    SQ_PREP(c, ST_MEMBER_LIST, st);
+    SQ_PREP(c, stmt_sql[ST_MEMBER_LIST], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, program_id);
     sqlite3_bind_int64(st, 3, pg->limit);
@@ -1175,7 +988,7 @@ static int sq_member_list_by_customer(struct store_conn *bc, const char *pid,
                                       size_t *n)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_MEMBER_LIST_CUSTOMER, st);
+    SQ_PREP(c, stmt_sql[ST_MEMBER_LIST_CUSTOMER], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, customer_id);
     return sq_query_many(c, st, sq_read_member, sizeof **out, 100, a, (void **)out, n,
@@ -1195,7 +1008,7 @@ static int sq_member_list_due(struct store_conn *bc, int64_t now, size_t max, st
                               struct due_member **out, size_t *n)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_MEMBER_DUE, st);
+    SQ_PREP(c, stmt_sql[ST_MEMBER_DUE], st);
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
     return sq_query_many(c, st, sq_read_due, sizeof **out, max, a, (void **)out, n,
@@ -1225,7 +1038,7 @@ static bool sq_read_tier(sqlite3_stmt *st, struct arena *a, void *out)
 static int sq_tier_insert(struct store_conn *bc, const char *pid, const struct tier *t)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_TIER_INSERT, st);
+    SQ_PREP(c, stmt_sql[ST_TIER_INSERT], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, t->id);
     bind_text(st, 3, t->program_id);
@@ -1248,7 +1061,7 @@ static int sq_tier_get(struct store_conn *bc, const char *pid, const char *progr
 {
     SQ_CONN(bc);
     for (int by_name = 0; by_name < 2; by_name++) {
-        SQ_PREP(c, by_name ? ST_TIER_GET_NAME : ST_TIER_GET, st);
+        SQ_PREP(c, stmt_sql[by_name ? ST_TIER_GET_NAME : ST_TIER_GET], st);
         bind_text(st, 1, pid);
         bind_text(st, 2, program_id);
         bind_text(st, 3, ref);
@@ -1263,7 +1076,7 @@ static int sq_tier_list(struct store_conn *bc, const char *pid, const char *prog
                         struct arena *a, struct tier **out, size_t *n)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_TIER_LIST, st);
+    SQ_PREP(c, stmt_sql[ST_TIER_LIST], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, program_id);
     return sq_query_many(c, st, sq_read_tier, sizeof **out, 100, a, (void **)out, n, "tier list");
@@ -1273,7 +1086,7 @@ static int sq_tier_delete(struct store_conn *bc, const char *pid, const char *pr
                           const char *id)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_TIER_DELETE, st);
+    SQ_PREP(c, stmt_sql[ST_TIER_DELETE], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, program_id);
     bind_text(st, 3, id);
@@ -1284,7 +1097,7 @@ static int sq_entry_oldest_gain_since(struct store_conn *bc, const char *pid, co
                                       int64_t since, int64_t *at)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_ENTRY_OLDEST_GAIN, st);
+    SQ_PREP(c, stmt_sql[ST_ENTRY_OLDEST_GAIN], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, member_id);
     sqlite3_bind_int64(st, 3, since);
@@ -1295,7 +1108,7 @@ static int sq_entry_earned_since(struct store_conn *bc, const char *pid, const c
                                  int64_t since, int64_t *sum)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_ENTRY_EARNED_SINCE, st);
+    SQ_PREP(c, stmt_sql[ST_ENTRY_EARNED_SINCE], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, member_id);
     sqlite3_bind_int64(st, 3, since);
@@ -1329,7 +1142,7 @@ static bool sq_read_vrule(sqlite3_stmt *st, struct arena *a, void *out)
 static int sq_vrule_insert(struct store_conn *bc, const char *pid, const struct validation_rule *v)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_VRULE_INSERT, st);
+    SQ_PREP(c, stmt_sql[ST_VRULE_INSERT], st);
     sq_bind_vrule(st, pid, v);
     return sq_exec_step(c, st, "validation rule insert", NULL);
 }
@@ -1337,7 +1150,7 @@ static int sq_vrule_insert(struct store_conn *bc, const char *pid, const struct 
 static int sq_vrule_update(struct store_conn *bc, const char *pid, const struct validation_rule *v)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_VRULE_UPDATE, st);
+    SQ_PREP(c, stmt_sql[ST_VRULE_UPDATE], st);
     sq_bind_vrule(st, pid, v);
     return sq_exec_one(c, st, "validation rule update");
 }
@@ -1346,7 +1159,7 @@ static int sq_vrule_get(struct store_conn *bc, const char *pid, const char *id, 
                         struct validation_rule *out)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_VRULE_GET, st);
+    SQ_PREP(c, stmt_sql[ST_VRULE_GET], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, id);
     return sq_query_one(c, st, sq_read_vrule, a, out, "validation rule get");
@@ -1355,7 +1168,7 @@ static int sq_vrule_get(struct store_conn *bc, const char *pid, const char *id, 
 static int sq_vrule_delete(struct store_conn *bc, const char *pid, const char *id)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_VRULE_DELETE, st);
+    SQ_PREP(c, stmt_sql[ST_VRULE_DELETE], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, id);
     return sq_exec_one(c, st, "validation rule delete");
@@ -1366,13 +1179,13 @@ static int sq_vrule_list(struct store_conn *bc, const char *pid, const struct pa
 {
     SQ_CONN(bc);
     if (total) {
-        SQ_PREP(c, ST_VRULE_COUNT, cst);
+        SQ_PREP(c, stmt_sql[ST_VRULE_COUNT], cst);
         bind_text(cst, 1, pid);
         int rc = sq_query_int(c, cst, total, "validation rule count");
         if (rc < 0)
             return rc;
     }
-    SQ_PREP(c, ST_VRULE_LIST, st);
+    SQ_PREP(c, stmt_sql[ST_VRULE_LIST], st);
     bind_text(st, 1, pid);
     sqlite3_bind_int64(st, 2, pg->limit);
     sqlite3_bind_int64(st, 3, pg->offset);
@@ -1386,7 +1199,7 @@ static int sq_lot_insert(struct store_conn *bc, const char *pid, const char *mem
                          const struct lot *l)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_LOT_INSERT, st);
+    SQ_PREP(c, stmt_sql[ST_LOT_INSERT], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, member_id);
     bind_text(st, 3, l->id);
@@ -1405,7 +1218,7 @@ static int sq_lot_update(struct store_conn *bc, const char *pid, const char *mem
                          const struct lot *l)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_LOT_UPDATE, st);
+    SQ_PREP(c, stmt_sql[ST_LOT_UPDATE], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, member_id);
     bind_text(st, 3, l->id);
@@ -1436,7 +1249,7 @@ static int sq_lot_list_open(struct store_conn *bc, const char *pid, const char *
                             struct arena *a, struct lot **out, size_t *n)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_LOT_LIST_OPEN, st);
+    SQ_PREP(c, stmt_sql[ST_LOT_LIST_OPEN], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, member_id);
     return sq_query_many(c, st, sq_read_lot, sizeof **out, SQLITE_LOTS_OPEN_MAX, a, (void **)out, n,
@@ -1448,7 +1261,7 @@ static int sq_lot_list_open(struct store_conn *bc, const char *pid, const char *
 static int sq_entry_insert(struct store_conn *bc, const char *pid, const struct entry *e)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_ENTRY_INSERT, st);
+    SQ_PREP(c, stmt_sql[ST_ENTRY_INSERT], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, e->id);
     bind_text(st, 3, e->member_id);
@@ -1500,14 +1313,14 @@ static int sq_entry_list(struct store_conn *bc, const char *pid, const char *mem
 {
     SQ_CONN(bc);
     if (total) {
-        SQ_PREP(c, ST_ENTRY_COUNT, cst);
+        SQ_PREP(c, stmt_sql[ST_ENTRY_COUNT], cst);
         bind_text(cst, 1, pid);
         bind_text(cst, 2, member_id);
         int rc = sq_query_int(c, cst, total, "entry count");
         if (rc < 0)
             return rc;
     }
-    SQ_PREP(c, ST_ENTRY_LIST, st);
+    SQ_PREP(c, stmt_sql[ST_ENTRY_LIST], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, member_id);
     sqlite3_bind_int64(st, 3, pg->limit);
@@ -1520,7 +1333,7 @@ static int sq_entry_list_order(struct store_conn *bc, const char *pid, const cha
                                const char *order_id, struct arena *a, struct entry **out, size_t *n)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_ENTRY_LIST_ORDER, st);
+    SQ_PREP(c, stmt_sql[ST_ENTRY_LIST_ORDER], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, member_id);
     bind_text(st, 3, order_id);
@@ -1532,7 +1345,7 @@ static int sq_entry_last_seq(struct store_conn *bc, const char *pid, const char 
                              int64_t *seq)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_ENTRY_LAST_SEQ, st);
+    SQ_PREP(c, stmt_sql[ST_ENTRY_LAST_SEQ], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, member_id);
     return sq_query_int(c, st, seq, "entry last seq");
@@ -1542,7 +1355,7 @@ static int sq_entry_count_rule(struct store_conn *bc, const char *pid, const cha
                                const char *rule_id, int64_t since, int64_t *count)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_ENTRY_COUNT_RULE, st);
+    SQ_PREP(c, stmt_sql[ST_ENTRY_COUNT_RULE], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, member_id);
     bind_text(st, 3, rule_id);
@@ -1581,7 +1394,7 @@ static bool sq_read_rule(sqlite3_stmt *st, struct arena *a, void *out)
 static int sq_rule_insert(struct store_conn *bc, const char *pid, const struct earning_rule *r)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_RULE_INSERT, st);
+    SQ_PREP(c, stmt_sql[ST_RULE_INSERT], st);
     sq_bind_rule(st, pid, r);
     return sq_exec_step(c, st, "rule insert", NULL);
 }
@@ -1589,7 +1402,7 @@ static int sq_rule_insert(struct store_conn *bc, const char *pid, const struct e
 static int sq_rule_update(struct store_conn *bc, const char *pid, const struct earning_rule *r)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_RULE_UPDATE, st);
+    SQ_PREP(c, stmt_sql[ST_RULE_UPDATE], st);
     sq_bind_rule(st, pid, r);
     return sq_exec_one(c, st, "rule update");
 }
@@ -1598,7 +1411,7 @@ static int sq_rule_get(struct store_conn *bc, const char *pid, const char *progr
                        const char *id, struct arena *a, struct earning_rule *out)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_RULE_GET, st);
+    SQ_PREP(c, stmt_sql[ST_RULE_GET], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, program_id);
     bind_text(st, 3, id);
@@ -1609,7 +1422,7 @@ static int sq_rule_delete(struct store_conn *bc, const char *pid, const char *pr
                           const char *id)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_RULE_DELETE, st);
+    SQ_PREP(c, stmt_sql[ST_RULE_DELETE], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, program_id);
     bind_text(st, 3, id);
@@ -1620,7 +1433,7 @@ static int sq_rule_list(struct store_conn *bc, const char *pid, const char *prog
                         bool active_only, struct arena *a, struct earning_rule **out, size_t *n)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, active_only ? ST_RULE_LIST_ACTIVE : ST_RULE_LIST, st);
+    SQ_PREP(c, stmt_sql[active_only ? ST_RULE_LIST_ACTIVE : ST_RULE_LIST], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, program_id);
     return sq_query_many(c, st, sq_read_rule, sizeof **out, 1000, a, (void **)out, n, "rule list");
@@ -1663,7 +1476,7 @@ static bool sq_read_order(sqlite3_stmt *st, struct arena *a, void *out)
 static int sq_order_insert(struct store_conn *bc, const char *pid, const struct order *o)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_ORDER_INSERT, st);
+    SQ_PREP(c, stmt_sql[ST_ORDER_INSERT], st);
     sq_bind_order(st, pid, o);
     return sq_exec_step(c, st, "order insert", NULL);
 }
@@ -1671,7 +1484,7 @@ static int sq_order_insert(struct store_conn *bc, const char *pid, const struct 
 static int sq_order_update(struct store_conn *bc, const char *pid, const struct order *o)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_ORDER_UPDATE, st);
+    SQ_PREP(c, stmt_sql[ST_ORDER_UPDATE], st);
     sq_bind_order(st, pid, o);
     return sq_exec_one(c, st, "order update");
 }
@@ -1681,7 +1494,7 @@ static int sq_order_get(struct store_conn *bc, const char *pid, const char *ref,
 {
     SQ_CONN(bc);
     for (int by_source = 0; by_source < 2; by_source++) {
-        SQ_PREP(c, by_source ? ST_ORDER_GET_SOURCE : ST_ORDER_GET, st);
+        SQ_PREP(c, stmt_sql[by_source ? ST_ORDER_GET_SOURCE : ST_ORDER_GET], st);
         bind_text(st, 1, pid);
         bind_text(st, 2, ref);
         int rc = sq_query_one(c, st, sq_read_order, a, out, "order get");
@@ -1694,7 +1507,7 @@ static int sq_order_get(struct store_conn *bc, const char *pid, const char *ref,
 static int sq_event_insert(struct store_conn *bc, const char *pid, const struct event *e)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_EVENT_INSERT, st);
+    SQ_PREP(c, stmt_sql[ST_EVENT_INSERT], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, e->id);
     bind_text(st, 3, e->name);
@@ -1724,13 +1537,13 @@ static int sq_event_get_by_source(struct store_conn *bc, const char *pid, const 
                                   struct arena *a, struct event *out)
 {
     SQ_CONN(bc);
-    SQ_PREP(c, ST_EVENT_GET_SOURCE, st);
+    SQ_PREP(c, stmt_sql[ST_EVENT_GET_SOURCE], st);
     bind_text(st, 1, pid);
     bind_text(st, 2, source_id);
     return sq_query_one(c, st, sq_read_event, a, out, "event get");
 }
 
-static const struct store_ops sqlite_ops = {
+static const struct store_ops sqlite_base_ops = {
     .conn_open = sq_conn_open,
     .conn_free = sq_conn_free,
     .free = sq_free,
@@ -1794,9 +1607,18 @@ static const struct store_ops sqlite_ops = {
     .event_get_by_source = sq_event_get_by_source,
 };
 
+static pthread_once_t sqlite_ops_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_ops_build(void)
+{
+    sqlite_ops = sqlite_base_ops;
+    sqlite_redemption_ops(&sqlite_ops);
+}
+
 int store_sqlite_open(const char *path, struct store **out)
 {
     *out = NULL;
+    pthread_once(&sqlite_ops_once, sqlite_ops_build);
     size_t len = strlen(path);
     if (len == 0 || len >= SQLITE_PATH_BYTES_MAX)
         return TREU_EINVAL;

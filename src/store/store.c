@@ -402,3 +402,38 @@ int store_entry_oldest_gain_since(struct store_conn *c, const char *pid, const c
 {
     return c->ops->entry_oldest_gain_since(c, pid, member_id, since, at);
 }
+
+int store_redemption_insert(struct store_conn *c, const char *pid, const struct redemption *r)
+{
+    return c->ops->redemption_insert(c, pid, r);
+}
+
+int store_redemption_update(struct store_conn *c, const char *pid, const struct redemption *r)
+{
+    return c->ops->redemption_update(c, pid, r);
+}
+
+int store_redemption_get(struct store_conn *c, const char *pid, const char *id, struct arena *a,
+                         struct redemption *out)
+{
+    return c->ops->redemption_get(c, pid, id, a, out);
+}
+
+int store_redemption_list(struct store_conn *c, const char *pid, const struct redemption_query *q,
+                          const struct page *pg, struct arena *a, struct redemption **out,
+                          size_t *n, int64_t *total)
+{
+    return c->ops->redemption_list(c, pid, q, pg, a, out, n, total);
+}
+
+int store_redemption_count_voucher(struct store_conn *c, const char *pid, const char *voucher_id,
+                                   const char *customer_id, int64_t *count)
+{
+    return c->ops->redemption_count_voucher(c, pid, voucher_id, customer_id, count);
+}
+
+int store_redemption_count_reward(struct store_conn *c, const char *pid, const char *reward_id,
+                                  const char *member_id, int64_t since, int64_t *count)
+{
+    return c->ops->redemption_count_reward(c, pid, reward_id, member_id, since, count);
+}

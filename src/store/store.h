@@ -183,6 +183,127 @@ struct event {
     int64_t created_at;
 };
 
+/* A reward in the catalog. body_json holds the rest as accepted, canonical: parameters,
+ * attributes, metadata, variants, eligibility, availability and limits. */
+struct reward {
+    char id[IDS_MAX_LEN];
+    const char *name;
+    const char *type; /* COIN, CAMPAIGN, MATERIAL, CUSTOM */
+    const char *body_json;
+    bool active;
+    int64_t created_at, updated_at;
+};
+
+/* What is left of a reward (variant "") or of one of its variants. */
+struct reward_stock {
+    const char *variant;
+    bool limited; /* false: no stock limit */
+    int64_t stock, redeemed;
+};
+
+/* A reward offered in a loyalty program at a points cost. */
+struct reward_assignment {
+    char id[IDS_MAX_LEN];
+    char reward_id[IDS_MAX_LEN];
+    char program_id[IDS_MAX_LEN];
+    bool has_points;
+    int64_t points;
+    const char *body_json; /* validation_rules and the like, or NULL */
+    int64_t created_at, updated_at;
+};
+
+/* A discount, gift or referral campaign. body_json holds the voucher template (discount
+ * or gift, code_config, redemption limits, validity, validation rules, referral settings,
+ * metadata, description) as accepted. */
+struct campaign {
+    char id[IDS_MAX_LEN];
+    const char *name;
+    const char *type; /* DISCOUNT_COUPONS, GIFT_VOUCHERS, REFERRAL_PROGRAM */
+    const char *body_json;
+    bool active;
+    int64_t vouchers_count;
+    bool has_budget;
+    int64_t budget, budget_used;
+    int64_t created_at, updated_at;
+};
+
+/* A voucher: a code that can be validated and redeemed. A campaign's vouchers keep body_json
+ * NULL and follow the campaign's template; standalone vouchers carry their own. */
+struct voucher {
+    char id[IDS_MAX_LEN];
+    const char *code;
+    const char *campaign_id; /* NULL = standalone */
+    const char *type;        /* DISCOUNT_VOUCHER, GIFT_VOUCHER */
+    const char *body_json;
+    bool active;
+    int64_t start_date, expiration_date; /* 0 = none */
+    bool has_quantity;
+    int64_t quantity, redeemed;
+    bool is_gift;
+    int64_t gift_amount, gift_balance;
+    const char *holder_id;   /* the customer it was published to, or NULL */
+    const char *referrer_id; /* referral codes: the customer who refers */
+    const char *metadata_json;
+    int64_t created_at, updated_at;
+};
+
+struct publication {
+    char id[IDS_MAX_LEN];
+    char voucher_id[IDS_MAX_LEN];
+    const char *campaign_id;
+    char customer_id[IDS_MAX_LEN];
+    const char *source_id;
+    const char *channel;
+    const char *metadata_json;
+    int64_t created_at;
+};
+
+/* A redemption of a voucher or a reward, or the rollback of one (kind "rollback",
+ * rollback_of naming it). body_json is the answer as rendered when it happened. */
+struct redemption {
+    char id[IDS_MAX_LEN];
+    const char *kind;   /* voucher, reward, rollback */
+    const char *status; /* SUCCEEDED, FAILED, ROLLED_BACK */
+    const char *customer_id;
+    const char *voucher_id;
+    const char *campaign_id;
+    const char *member_id;
+    const char *reward_id;
+    const char *assignment_id;
+    const char *variant;
+    const char *order_id;
+    int64_t amount; /* discount or gift credit in the smallest currency unit */
+    int64_t points; /* points debited (a reward) or returned (its rollback) */
+    const char *entry_id;
+    const char *issued_voucher_id; /* CAMPAIGN rewards: the voucher issued */
+    const char *fulfilment;        /* MATERIAL rewards: PENDING, SHIPPED, DELIVERED, CANCELLED */
+    const char *parent_id;         /* stackable redemptions: the parent */
+    const char *rollback_of;
+    const char *rollback_id;
+    const char *channel;
+    const char *body_json;
+    int64_t created_at, updated_at;
+};
+
+struct redemption_query {
+    const char *customer_id; /* NULL = any */
+    const char *voucher_id;  /* NULL = any */
+    const char *campaign_id; /* NULL = any */
+    const char *parent_id;   /* NULL = any */
+    const char *kind;        /* NULL = any */
+};
+
+struct referral {
+    char id[IDS_MAX_LEN];
+    char campaign_id[IDS_MAX_LEN];
+    char voucher_id[IDS_MAX_LEN];
+    char referrer_id[IDS_MAX_LEN];
+    char referee_id[IDS_MAX_LEN];
+    const char *status; /* PENDING, COMPLETED, REVERSED */
+    int64_t orders_rewarded;
+    int64_t created_at, updated_at;
+};
+
 /* A page request for simple lists: newest first. */
 struct page {
     int limit; /* 1..100 */
@@ -397,6 +518,29 @@ TREU_MUST_USE int store_event_get_by_source(struct store_conn *c, const char *pi
                                             const char *source_id, struct arena *a,
                                             struct event *out);
 
+TREU_MUST_USE int store_redemption_insert(struct store_conn *c, const char *pid,
+                                          const struct redemption *r);
+/* Writes status, fulfilment, rollback_id, body_json and updated_at. */
+TREU_MUST_USE int store_redemption_update(struct store_conn *c, const char *pid,
+                                          const struct redemption *r);
+TREU_MUST_USE int store_redemption_get(struct store_conn *c, const char *pid, const char *id,
+                                       struct arena *a, struct redemption *out);
+/* Newest first, filtered. */
+TREU_MUST_USE int store_redemption_list(struct store_conn *c, const char *pid,
+                                        const struct redemption_query *q, const struct page *pg,
+                                        struct arena *a, struct redemption **out, size_t *n,
+                                        int64_t *total);
+/* Successful (not rolled back) redemptions of a voucher, by one customer when customer_id
+ * is not NULL. */
+TREU_MUST_USE int store_redemption_count_voucher(struct store_conn *c, const char *pid,
+                                                 const char *voucher_id, const char *customer_id,
+                                                 int64_t *count);
+/* Successful (not rolled back) redemptions of a reward by one member at or after `since`
+ * (member_id NULL = every member). */
+TREU_MUST_USE int store_redemption_count_reward(struct store_conn *c, const char *pid,
+                                                const char *reward_id, const char *member_id,
+                                                int64_t since, int64_t *count);
+
 /* The backend table. Each backend fills one; the functions above dispatch through it. */
 struct store_ops {
     int (*conn_open)(struct store *s, bool writer, struct store_conn **out);
@@ -496,6 +640,17 @@ struct store_ops {
     int (*event_insert)(struct store_conn *c, const char *pid, const struct event *e);
     int (*event_get_by_source)(struct store_conn *c, const char *pid, const char *source_id,
                                struct arena *a, struct event *out);
+    int (*redemption_insert)(struct store_conn *c, const char *pid, const struct redemption *r);
+    int (*redemption_update)(struct store_conn *c, const char *pid, const struct redemption *r);
+    int (*redemption_get)(struct store_conn *c, const char *pid, const char *id, struct arena *a,
+                          struct redemption *out);
+    int (*redemption_list)(struct store_conn *c, const char *pid, const struct redemption_query *q,
+                           const struct page *pg, struct arena *a, struct redemption **out,
+                           size_t *n, int64_t *total);
+    int (*redemption_count_voucher)(struct store_conn *c, const char *pid, const char *voucher_id,
+                                    const char *customer_id, int64_t *count);
+    int (*redemption_count_reward)(struct store_conn *c, const char *pid, const char *reward_id,
+                                   const char *member_id, int64_t since, int64_t *count);
 };
 
 /* Every backend's store and connection begin with these, so dispatch needs no casts

@@ -618,6 +618,83 @@ static void test_idempotency(void **state)
     assert_int_equal(got.status, 204);
 }
 
+static void test_redemptions(void **state)
+{
+    struct fixture *f = *state;
+    struct redemption r = {.id = "r_1",
+                           .kind = "voucher",
+                           .status = "SUCCEEDED",
+                           .customer_id = "cust_a",
+                           .voucher_id = "v_1",
+                           .campaign_id = "camp_1",
+                           .amount = 1500,
+                           .body_json = "{\"id\":\"r_1\"}",
+                           .created_at = 100};
+    assert_int_equal(store_redemption_insert(f->w, P1, &r), 0);
+    struct redemption r2 = r;
+    snprintf(r2.id, sizeof r2.id, "r_2");
+    r2.customer_id = "cust_b";
+    r2.created_at = 200;
+    assert_int_equal(store_redemption_insert(f->w, P1, &r2), 0);
+    struct redemption rw = {.id = "r_3",
+                            .kind = "reward",
+                            .status = "SUCCEEDED",
+                            .member_id = "mem_1",
+                            .reward_id = "rew_1",
+                            .points = 300,
+                            .fulfilment = "PENDING",
+                            .created_at = 300};
+    assert_int_equal(store_redemption_insert(f->w, P1, &rw), 0);
+    assert_int_equal(store_redemption_insert(f->w, P1, &rw), TREU_ECONFLICT);
+
+    struct redemption got;
+    assert_int_equal(store_redemption_get(f->w, P1, "r_3", &f->a, &got), 0);
+    assert_string_equal(got.kind, "reward");
+    assert_string_equal(got.fulfilment, "PENDING");
+    assert_int_equal(got.points, 300);
+    assert_null(got.voucher_id);
+    assert_string_equal(got.body_json, "{}");
+    assert_int_equal(got.updated_at, 300);
+    assert_int_equal(store_redemption_get(f->w, P2, "r_3", &f->a, &got), TREU_ENOTFOUND);
+
+    int64_t count = -1;
+    assert_int_equal(store_redemption_count_voucher(f->w, P1, "v_1", NULL, &count), 0);
+    assert_int_equal(count, 2);
+    assert_int_equal(store_redemption_count_voucher(f->w, P1, "v_1", "cust_b", &count), 0);
+    assert_int_equal(count, 1);
+    assert_int_equal(store_redemption_count_reward(f->w, P1, "rew_1", "mem_1", 300, &count), 0);
+    assert_int_equal(count, 1);
+    assert_int_equal(store_redemption_count_reward(f->w, P1, "rew_1", "mem_1", 301, &count), 0);
+    assert_int_equal(count, 0);
+
+    /* A rolled-back redemption no longer counts. */
+    r2.status = "ROLLED_BACK";
+    r2.rollback_id = "rr_1";
+    r2.updated_at = 400;
+    assert_int_equal(store_redemption_update(f->w, P1, &r2), 0);
+    assert_int_equal(store_redemption_count_voucher(f->w, P1, "v_1", NULL, &count), 0);
+    assert_int_equal(count, 1);
+    assert_int_equal(store_redemption_update(f->w, P2, &r2), TREU_ENOTFOUND);
+
+    struct redemption *rows;
+    size_t n;
+    int64_t total;
+    struct page pg = {.limit = 10};
+    struct redemption_query q = {.voucher_id = "v_1"};
+    assert_int_equal(store_redemption_list(f->w, P1, &q, &pg, &f->a, &rows, &n, &total), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(total, 2);
+    assert_string_equal(rows[0].id, "r_2"); /* newest first */
+    assert_string_equal(rows[0].status, "ROLLED_BACK");
+    assert_string_equal(rows[0].rollback_id, "rr_1");
+    q = (struct redemption_query){.kind = "reward"};
+    assert_int_equal(store_redemption_list(f->w, P1, &q, &pg, &f->a, &rows, &n, &total), 0);
+    assert_int_equal(n, 1);
+    q = (struct redemption_query){0};
+    assert_int_equal(store_redemption_list(f->w, P2, &q, &pg, &f->a, &rows, &n, &total), 0);
+    assert_int_equal(n, 0);
+}
+
 static void test_savepoints(void **state)
 {
     struct fixture *f = *state;
@@ -719,6 +796,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_ties, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_redemptions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_savepoints, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only_connection, setup, teardown),
     };
