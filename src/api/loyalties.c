@@ -2043,6 +2043,9 @@ static int transfers_apply(struct command *cmd, const struct writer_tx *tx)
             return 0;
         }
     }
+    rc = loyalty_lots(&lc, &to); /* the answer shows the next expiry */
+    if (rc < 0)
+        return rc;
     struct jw w;
     jw_init(&w, &cmd->body);
     member_render_state(&w, &to, p.name);

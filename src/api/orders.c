@@ -135,7 +135,7 @@ static int orders_apply(struct command *cmd, const struct writer_tx *tx)
     if (!exists) {
         memset(&o, 0, sizeof o);
         o.status = "CREATED";
-        ids_make(tx->rng, "ord_", o.id);
+        ids_make_at(tx->rng, tx->now_us, "ord_", o.id);
         o.created_at = tx->now_us;
     }
     int64_t old_amount = o.amount;
@@ -326,7 +326,7 @@ static int events_apply(struct command *cmd, const struct writer_tx *tx)
                        .source_id = ec->source_id,
                        .metadata_json = ec->metadata_json,
                        .created_at = tx->now_us};
-    ids_make(tx->rng, "evt_", ev.id);
+    ids_make_at(tx->rng, tx->now_us, "evt_", ev.id);
     memcpy(ev.customer_id, cu.id, sizeof ev.customer_id);
     struct earn_result *er = arena_zalloc(&r->arena, sizeof *er);
     if (!er)
@@ -353,7 +353,9 @@ static int events_apply(struct command *cmd, const struct writer_tx *tx)
     loyalty_render(&w, er);
     jw_kv_time(&w, "created_at", ev.created_at);
     jw_obj_close(&w);
-    ev.result_json = buf_cstr(&cmd->body);
+    /* Kept only where a repeat can ask for it: a repeated source_id gets the first answer.
+     * Without one the answer is not stored (it is most of an event's bytes). */
+    ev.result_json = ev.source_id ? buf_cstr(&cmd->body) : NULL;
     cmd->status = 201;
     return store_event_insert(tx->conn, r->project_id, &ev);
 }

@@ -890,6 +890,32 @@ static void test_ids_make(void **state)
     assert_int_equal(strspn(id + 12, base62), IDS_RANDOM_CHARS);
 }
 
+static void test_ids_make_at(void **state)
+{
+    (void)state;
+    uint64_t seed = 7;
+    struct rng r = {splitmix_fill, &seed};
+    char a[IDS_MAX_LEN], b[IDS_MAX_LEN], c[IDS_MAX_LEN];
+    /* 2026-11-23T00:00:00Z, one microsecond later, and a much later instant. */
+    int64_t t0 = INT64_C(1795392000000000);
+    ids_make_at(&r, t0, "lopb_", a);
+    ids_make_at(&r, t0 + 1, "lopb_", b);
+    ids_make_at(&r, t0 + INT64_C(86400000000) * 365 * 300, "lopb_", c);
+    assert_int_equal(strlen(a), 5 + IDS_RANDOM_CHARS);
+    assert_int_equal(strspn(a + 5, base62), IDS_RANDOM_CHARS);
+    assert_true(strcmp(a, b) < 0);
+    assert_true(strcmp(b, c) < 0);
+    /* The time part is the instant in fixed-width base62: decode it back. */
+    int64_t v = 0;
+    for (int i = 0; i < IDS_TIME_CHARS; i++)
+        v = v * 62 + (int64_t)(strchr(base62, a[5 + i]) - base62);
+    assert_int_equal(v, t0);
+    /* The same instant twice still gives two ids. */
+    ids_make_at(&r, t0, "lopb_", b);
+    assert_string_not_equal(a, b);
+    assert_memory_equal(a, b, 5 + IDS_TIME_CHARS);
+}
+
 static void test_ids_base62(void **state)
 {
     (void)state;
@@ -1130,6 +1156,7 @@ int main(void)
         cmocka_unit_test(test_tstime_parse_iso_fraction_digits),
         cmocka_unit_test(test_tstime_parse_date),
         cmocka_unit_test(test_ids_make),
+        cmocka_unit_test(test_ids_make_at),
         cmocka_unit_test(test_ids_base62),
         cmocka_unit_test(test_ids_uuid),
         cmocka_unit_test(test_validate_email),

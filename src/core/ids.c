@@ -31,6 +31,18 @@ void ids_make(const struct rng *r, const char *prefix, char out[IDS_MAX_LEN])
     ids_base62(r, out + pl, IDS_RANDOM_CHARS);
 }
 
+void ids_make_at(const struct rng *r, int64_t now_us, const char *prefix, char out[IDS_MAX_LEN])
+{
+    ids_make(r, prefix, out);
+    /* The alphabet is in ASCII order, so fixed-width base62 sorts like the number. */
+    uint64_t v = now_us > 0 ? (uint64_t)now_us : 0;
+    char *t = out + strlen(prefix);
+    for (int i = IDS_TIME_CHARS - 1; i >= 0; i--) {
+        t[i] = ids_alphabet[v % 62];
+        v /= 62;
+    }
+}
+
 void ids_uuid(const struct rng *r, char out[IDS_UUID_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";

@@ -130,7 +130,7 @@ int customers_upsert(const struct writer_tx *tx, const char *project_id,
             return rc;
         memset(out, 0, sizeof *out);
     }
-    ids_make(tx->rng, "cust_", out->id);
+    ids_make_at(tx->rng, tx->now_us, "cust_", out->id);
     out->created_at = tx->now_us;
     int rc = customers_apply_patch(out, p, tx->now_us, a);
     if (rc < 0)

@@ -62,11 +62,15 @@ static void member_compact(struct member_state *ms)
     qsort(ms->lots, ms->nlots, sizeof *ms->lots, lot_cmp);
 }
 
+/* The earliest release or expiry among the lots in memory; without every lot loaded, no
+ * later than the member's stored due time either (an early wake-up only settles nothing). */
 static int64_t member_next_due(const struct member_state *ms)
 {
-    int64_t due = 0;
+    int64_t due = ms->lots_loaded ? 0 : ms->m.next_due_at;
     for (size_t i = 0; i < ms->nlots; i++) {
         const struct lot *l = &ms->lots[i];
+        if ((l->state != LOT_ACTIVE && l->state != LOT_PENDING) || l->remaining == 0)
+            continue; /* spent paying a debt: nothing left to release or expire */
         int64_t t = l->state == LOT_PENDING ? l->release_at : l->expires_at;
         if (t && (!due || t < due))
             due = t;
@@ -162,8 +166,10 @@ static int member_review_tier(const struct loyalty_ctx *lc, struct member_state 
 
 static int member_write(const struct loyalty_ctx *lc, struct member_state *ms)
 {
-    member_compact(ms);
-    member_assert(ms);
+    if (ms->lots_loaded) {
+        member_compact(ms);
+        member_assert(ms);
+    }
     int64_t review_at;
     int rc = member_review_tier(lc, ms, &review_at);
     if (rc < 0)
@@ -284,7 +290,7 @@ static int entry_write(const struct loyalty_ctx *lc, struct member_state *ms, co
         e = *tmpl;
     else
         memset(&e, 0, sizeof e);
-    ids_make(lc->tx->rng, "vtx_", e.id);
+    ids_make_at(lc->tx->rng, lc->tx->now_us, "vtx_", e.id);
     memcpy(e.member_id, ms->m.id, sizeof e.member_id);
     memcpy(e.program_id, ms->m.program_id, sizeof e.program_id);
     e.seq = ++ms->seq;
@@ -381,7 +387,7 @@ static int member_settle(const struct loyalty_ctx *lc, const struct program *p,
     int64_t now = lc->tx->now_us;
     if (!ms->m.next_due_at || ms->m.next_due_at > now)
         return 0;
-    int rc = 0;
+    int rc = loyalty_lots(lc, ms);
     struct lot *rel;
     while (rc == 0 && (rel = next_release(ms->lots, ms->nlots, now)))
         rc = settle_release(lc, ms, rel);
@@ -400,14 +406,24 @@ static int member_open(const struct loyalty_ctx *lc, struct member_state *ms)
         rc = store_tier_list(lc->tx->conn, lc->pid, ms->m.program_id, lc->a, &ms->tiers,
                              &ms->ntiers);
     if (rc == 0)
-        rc = store_lot_list_open(lc->tx->conn, lc->pid, ms->m.id, lc->a, &ms->lots, &ms->nlots);
-    if (rc == 0)
         rc = store_entry_last_seq(lc->tx->conn, lc->pid, ms->m.id, &ms->seq);
     ms->posted_balance = ms->m.balance;
     ms->posted_pending = ms->m.pending;
-    if (rc == 0)
-        member_assert(ms);
     return rc;
+}
+
+int loyalty_lots(const struct loyalty_ctx *lc, struct member_state *ms)
+{
+    if (ms->lots_loaded)
+        return 0;
+    /* Lots this command created are in the store already, as they are in memory. */
+    int rc = store_lot_list_open(lc->tx->conn, lc->pid, ms->m.id, lc->a, &ms->lots, &ms->nlots);
+    if (rc < 0)
+        return rc;
+    ms->lots_cap = 0;
+    ms->lots_loaded = true;
+    member_assert(ms);
+    return 0;
 }
 
 int loyalty_load(const struct loyalty_ctx *lc, const char *member_ref, struct member_state *ms)
@@ -468,7 +484,7 @@ int loyalty_credit(const struct loyalty_ctx *lc, const struct program *program,
     struct lot *l = member_add_lot(lc, ms);
     if (!l)
         return TREU_ENOMEM;
-    ids_make(lc->tx->rng, "lopb_", l->id);
+    ids_make_at(lc->tx->rng, lc->tx->now_us, "lopb_", l->id);
     l->amount = l->remaining = points;
     l->created_at = now;
     l->rule_id = tmpl ? tmpl->rule_id : NULL;
@@ -529,10 +545,12 @@ int loyalty_debit(const struct loyalty_ctx *lc, const struct program *program,
         *res = LOYALTY_INSUFFICIENT;
         return 0;
     }
+    int rc = loyalty_lots(lc, ms);
+    if (rc < 0)
+        return rc;
     struct lot_takes t;
     takes_init(&t);
     int64_t left = points;
-    int rc = 0;
     for (size_t i = 0; rc == 0 && left > 0 && i < ms->nlots; i++) {
         struct lot *l = &ms->lots[i];
         if (l->state != LOT_ACTIVE || l->remaining == 0)
@@ -574,11 +592,13 @@ int loyalty_transfer(const struct loyalty_ctx *lc, struct member_state *from,
         *res = LOYALTY_INSUFFICIENT;
         return 0;
     }
+    int rc = loyalty_lots(lc, from);
+    if (rc < 0)
+        return rc;
     int64_t now = lc->tx->now_us, left = points;
     struct lot_takes out, in;
     takes_init(&out);
     takes_init(&in);
-    int rc = 0;
     size_t n = from->nlots; /* credits below may grow `to`, never `from` */
     for (size_t i = 0; rc == 0 && left > 0 && i < n; i++) {
         struct lot *src = &from->lots[i];
@@ -596,7 +616,7 @@ int loyalty_transfer(const struct loyalty_ctx *lc, struct member_state *from,
             rc = TREU_ENOMEM;
         if (rc < 0)
             break;
-        ids_make(lc->tx->rng, "lopb_", dst->id);
+        ids_make_at(lc->tx->rng, lc->tx->now_us, "lopb_", dst->id);
         dst->amount = dst->remaining = take;
         dst->state = LOT_ACTIVE;
         dst->expires_at = src->expires_at; /* transferred points keep their expiry */
@@ -676,12 +696,14 @@ int loyalty_enroll(const struct loyalty_ctx *lc, const struct program *program,
                                           &ms->m);
     if (rc == 0) {
         rc = member_open(lc, ms);
-        return rc == 0 ? member_settle(lc, program, ms) : rc;
+        if (rc == 0)
+            rc = member_settle(lc, program, ms);
+        return rc == 0 ? loyalty_lots(lc, ms) : rc; /* the answer shows the next expiry */
     }
     if (rc != TREU_ENOTFOUND)
         return rc;
     struct member *m = &ms->m;
-    ids_make(lc->tx->rng, "v_", m->id);
+    ids_make_at(lc->tx->rng, lc->tx->now_us, "v_", m->id);
     memcpy(m->program_id, program->id, sizeof m->program_id);
     snprintf(m->customer_id, sizeof m->customer_id, "%s", customer_id);
     m->created_at = m->updated_at = lc->tx->now_us;
@@ -702,6 +724,7 @@ int loyalty_enroll(const struct loyalty_ctx *lc, const struct program *program,
     if (rc < 0)
         return rc;
     *created = true;
+    ms->lots_loaded = true; /* a new member has none */
     ms->p = *program;
     rc = store_tier_list(lc->tx->conn, lc->pid, program->id, lc->a, &ms->tiers, &ms->ntiers);
     if (rc < 0)
@@ -1333,6 +1356,8 @@ static int reverse_member(const struct loyalty_ctx *lc, struct member_state *ms,
     int rc = member_open(lc, ms);
     if (rc == 0)
         rc = member_settle(lc, &ms->p, ms);
+    if (rc == 0)
+        rc = loyalty_lots(lc, ms);
     if (rc == 0)
         rc = store_entry_list_order(lc->tx->conn, lc->pid, ms->m.id, o->id, lc->a, &es, &n);
     for (size_t i = 0; rc == 0 && i < n; i++) {

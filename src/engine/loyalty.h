@@ -35,8 +35,9 @@ enum loyalty_result {
 /* A member with its open lots, settled to the command's instant. */
 struct member_state {
     struct member m;
-    struct lot *lots; /* open lots, soonest expiry first */
+    struct lot *lots; /* open lots, soonest expiry first; see lots_loaded */
     size_t nlots;
+    bool lots_loaded;   /* lots holds every open lot; else only those this command created */
     size_t lots_cap;    /* room in lots before it must grow (0: as loaded, no spare) */
     int64_t seq;        /* last entry seq */
     struct program p;   /* the member's program */
@@ -69,6 +70,11 @@ struct loyalty_ctx {
  * and expiry due at tx->now_us, writing their entries. TREU_ENOTFOUND if unknown. */
 TREU_MUST_USE int loyalty_load(const struct loyalty_ctx *lc, const char *member_ref,
                                struct member_state *ms);
+
+/* Loads every open lot of the member unless this command did already. Credits never need
+ * them (a credit appends a lot); debits, settling, transfers, reversals and answers that
+ * show the next expiry do, and call this first. */
+TREU_MUST_USE int loyalty_lots(const struct loyalty_ctx *lc, struct member_state *ms);
 
 /* Enrols `customer_id` in `program` (returns the existing member when already enrolled:
  * *created false), then runs the program's customer.created rules for a new member. */

@@ -267,9 +267,10 @@ static struct store_ops sqlite_ops; /* the base table and each file's part, once
 
 static int sq_conn_configure(struct sqlite_conn *c, bool writer)
 {
-    const char *sql = writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                               "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
-                             : "PRAGMA query_only=ON; PRAGMA cache_size=-16384;";
+    const char *sql =
+        writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                 "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+               : "PRAGMA query_only=ON; PRAGMA cache_size=-16384;";
     sqlite3_busy_timeout(c->db, SQLITE_BUSY_TIMEOUT_MS);
     char *msg = NULL;
     int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);

@@ -380,6 +380,13 @@ const char *const sqlite_migrations[] = {
     ");"
     "CREATE UNIQUE INDEX referrals_referee ON referrals(project_id, campaign_id, referee_id);"
     "CREATE INDEX referrals_referrer ON referrals(project_id, referrer_id, created_at);",
+
+    /* 11: per-rule limits count a member's recent entries of one rule. Keyed by time first,
+     * an event's entries (one per rule) land side by side at the member's end of the index
+     * instead of on one page per rule. */
+    "DROP INDEX entries_rule;"
+    "CREATE INDEX entries_rule ON entries(project_id, member_id, created_at, rule_id)"
+    "  WHERE rule_id IS NOT NULL;",
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];
