@@ -936,15 +936,13 @@ void api_members_get(struct request *r)
     struct member m;
     struct program p;
     struct member_view v;
-    struct lot *lots;
-    size_t n;
     struct store_conn *c = req_reader(r);
     int rc = store_read_begin(c);
     if (rc == 0) {
         rc = member_read(r, c, &m, &p);
         if (rc == 0)
             rc = loyalty_view(c, r->project_id, &m, clock_now_us(r->app->clock), &r->arena, &v,
-                              &lots, &n);
+                              NULL, NULL);
         if (rc < 0 && !r->status)
             reply_op_error(r, rc);
         store_read_end(c);
@@ -981,9 +979,7 @@ void api_members_list(struct request *r)
         list_open(&w, "vouchers");
         for (size_t i = 0; rc == 0 && i < n; i++) {
             struct member_view v;
-            struct lot *lots;
-            size_t nl;
-            rc = loyalty_view(c, r->project_id, &rows[i], now, &r->arena, &v, &lots, &nl);
+            rc = loyalty_view(c, r->project_id, &rows[i], now, &r->arena, &v, NULL, NULL);
             if (rc == 0)
                 member_render(&w, &rows[i], p.name, &v);
         }

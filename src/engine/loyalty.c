@@ -1398,6 +1398,14 @@ int loyalty_view(struct store_conn *c, const char *pid, const struct member *m, 
     v->pending = m->pending;
     v->subtracted = m->subtracted;
     v->expired = m->expired;
+    if (!lots && (!m->next_due_at || m->next_due_at > now))
+        return store_lot_next_expiry(c, pid, m->id, &v->next_expiry_at, &v->next_expiry_points);
+    struct lot *own;
+    size_t nown;
+    if (!lots) {
+        lots = &own;
+        nlots = &nown;
+    }
     int rc = store_lot_list_open(c, pid, m->id, a, lots, nlots);
     if (rc < 0)
         return rc;

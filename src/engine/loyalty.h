@@ -144,7 +144,9 @@ TREU_MUST_USE int loyalty_reverse_order(const struct loyalty_ctx *lc, const stru
                                         int64_t new_amount, bool cancel, struct earn_result *out);
 
 /* The member as a reader sees it at `now`: totals with every due release and expiry
- * applied in memory (nothing is written). Also the next expiry (instant and points). */
+ * applied in memory (nothing is written). Also the next expiry (instant and points).
+ * With lots NULL the open lots are not returned, and are read only when something fell
+ * due since the last write (the common case reads one expiry group, not every lot). */
 struct member_view {
     int64_t earned, balance, pending, subtracted, expired;
     int64_t next_expiry_at, next_expiry_points;

@@ -1257,6 +1257,35 @@ static int sq_lot_list_open(struct store_conn *bc, const char *pid, const char *
                          "lot list");
 }
 
+static const char SQL_LOT_NEXT_EXPIRY[] =
+    "SELECT expires_at, remaining, state FROM lots WHERE project_id = ?1 AND member_id = ?2 "
+    "AND state IN (0, 1) AND remaining > 0 AND expires_at IS NOT NULL "
+    "ORDER BY expires_at, created_at, id";
+
+/* Walks the open lots by expiry until past the first instant an active lot expires at. */
+static int sq_lot_next_expiry(struct store_conn *bc, const char *pid, const char *member_id,
+                              int64_t *at, int64_t *points)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, SQL_LOT_NEXT_EXPIRY, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, member_id);
+    *at = *points = 0;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t exp = sqlite3_column_int64(st, 0);
+        if (*at && exp != *at)
+            break;
+        if (sqlite3_column_int(st, 2) != LOT_ACTIVE)
+            continue;
+        *at = exp;
+        *points += sqlite3_column_int64(st, 1);
+    }
+    int rc = src == SQLITE_ROW || src == SQLITE_DONE ? 0 : sq_err(c->db, src, "lot next expiry");
+    sq_done(st);
+    return rc;
+}
+
 /* ---- entries ---- */
 
 static int sq_entry_insert(struct store_conn *bc, const char *pid, const struct entry *e)
@@ -1591,6 +1620,7 @@ static const struct store_ops sqlite_base_ops = {
     .lot_insert = sq_lot_insert,
     .lot_update = sq_lot_update,
     .lot_list_open = sq_lot_list_open,
+    .lot_next_expiry = sq_lot_next_expiry,
     .entry_insert = sq_entry_insert,
     .entry_list = sq_entry_list,
     .entry_list_order = sq_entry_list_order,

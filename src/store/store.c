@@ -253,6 +253,12 @@ int store_lot_list_open(struct store_conn *c, const char *pid, const char *membe
     return c->ops->lot_list_open(c, pid, member_id, a, out, n);
 }
 
+int store_lot_next_expiry(struct store_conn *c, const char *pid, const char *member_id, int64_t *at,
+                          int64_t *points)
+{
+    return c->ops->lot_next_expiry(c, pid, member_id, at, points);
+}
+
 int store_entry_insert(struct store_conn *c, const char *pid, const struct entry *e)
 {
     return c->ops->entry_insert(c, pid, e);

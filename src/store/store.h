@@ -477,6 +477,11 @@ TREU_MUST_USE int store_lot_update(struct store_conn *c, const char *pid, const 
 TREU_MUST_USE int store_lot_list_open(struct store_conn *c, const char *pid, const char *member_id,
                                       struct arena *a, struct lot **out, size_t *n);
 
+/* The soonest expiry among the member's active lots and the points expiring then (0 and
+ * 0 when none), without reading every open lot. */
+TREU_MUST_USE int store_lot_next_expiry(struct store_conn *c, const char *pid,
+                                        const char *member_id, int64_t *at, int64_t *points);
+
 TREU_MUST_USE int store_entry_insert(struct store_conn *c, const char *pid, const struct entry *e);
 /* Newest first. */
 TREU_MUST_USE int store_entry_list(struct store_conn *c, const char *pid, const char *member_id,
@@ -615,6 +620,8 @@ struct store_ops {
                       const struct lot *l);
     int (*lot_list_open)(struct store_conn *c, const char *pid, const char *member_id,
                          struct arena *a, struct lot **out, size_t *n);
+    int (*lot_next_expiry)(struct store_conn *c, const char *pid, const char *member_id,
+                           int64_t *at, int64_t *points);
     int (*entry_insert)(struct store_conn *c, const char *pid, const struct entry *e);
     int (*entry_list)(struct store_conn *c, const char *pid, const char *member_id,
                       const struct page *pg, struct arena *a, struct entry **out, size_t *n,

@@ -1255,6 +1255,17 @@ static int check_view(struct sim *s, struct arena *a, int k, const struct member
         return fail(s, "member %d: next expiry %lld (%lld points), the model %lld (%lld)", k,
                     (long long)v.next_expiry_at, (long long)v.next_expiry_points, (long long)next,
                     (long long)next_points);
+    /* The view without lots (member reads) must say the same. */
+    struct member_view vq;
+    rc = loyalty_view(s->c, SIM_PID, row, s->now, a, &vq, NULL, NULL);
+    if (rc < 0)
+        return rc;
+    if (memcmp(&vq, &v, sizeof v) != 0)
+        return fail(s, "member %d: the view without lots differs: balance %lld next expiry %lld "
+                       "(%lld points), with lots %lld, %lld (%lld)",
+                    k, (long long)vq.balance, (long long)vq.next_expiry_at,
+                    (long long)vq.next_expiry_points, (long long)v.balance,
+                    (long long)v.next_expiry_at, (long long)v.next_expiry_points);
     return compare_lots(s, k, now, vl, nv);
 }
 
