@@ -12,6 +12,7 @@
 #include "engine/projects.h"
 #include "engine/zones.h"
 #include "jobs/scheduler.h"
+#include "jobs/webhooks.h"
 #include "http/server.h"
 #include "store/pool.h"
 #include "treu_version.h"
@@ -131,6 +132,8 @@ int cli_serve(const struct cli_opts *o)
     if (rc == 0)
         rc = scheduler_start(app.readers, app.writer, app.zones, app.clock, &app.scheduler);
     if (rc == 0)
+        rc = webhooks_start(app.readers, app.writer, app.clock, app.rng, &app.webhooks);
+    if (rc == 0)
         rc = http_start(&app, host, port, &srv);
     if (rc < 0) {
         fprintf(stderr, "treu: cannot start: %s\n", treu_strerror(rc));
@@ -146,6 +149,7 @@ int cli_serve(const struct cli_opts *o)
     exit_code = 0;
 out:
     http_stop(srv);
+    webhooks_free(app.webhooks); /* before the writer: senders record their attempts */
     scheduler_free(app.scheduler);
     writer_free(app.writer); /* commits whatever is queued */
     store_pool_free(app.readers);

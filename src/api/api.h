@@ -56,6 +56,15 @@ void api_orders_create(struct request *r);
 void api_orders_get(struct request *r);
 void api_orders_update(struct request *r);
 void api_events_create(struct request *r);
+void api_webhooks_create(struct request *r);
+void api_webhooks_list(struct request *r);
+void api_webhooks_get(struct request *r);
+void api_webhooks_update(struct request *r);
+void api_webhooks_delete(struct request *r);
+void api_webhooks_rotate_secret(struct request *r);
+void api_webhooks_deliveries(struct request *r);
+void api_webhooks_delivery_get(struct request *r);
+void api_webhooks_redeliver(struct request *r);
 
 /* Shared by resources that name a customer ("customer": id, source_id or object). */
 struct customer_ref;

@@ -37,6 +37,7 @@ struct app {
     struct metrics *metrics;
     struct zones *zones;
     struct scheduler *scheduler;
+    struct webhooks *webhooks;
     struct clock_offset *test_clock; /* NULL unless serve --test-clock */
 };
 

@@ -65,6 +65,17 @@ const struct route api_routes[] = {
     {"PUT", "/v1/orders/{orderId}", AUTH_SERVER, api_orders_update},
     {"POST", "/v1/events", AUTH_SERVER, api_events_create},
     {"POST", "/client/v1/events", AUTH_CLIENT, api_events_create},
+    {"POST", "/v1/webhooks", AUTH_SERVER, api_webhooks_create},
+    {"GET", "/v1/webhooks", AUTH_SERVER, api_webhooks_list},
+    {"GET", "/v1/webhooks/{webhookId}", AUTH_SERVER, api_webhooks_get},
+    {"PUT", "/v1/webhooks/{webhookId}", AUTH_SERVER, api_webhooks_update},
+    {"DELETE", "/v1/webhooks/{webhookId}", AUTH_SERVER, api_webhooks_delete},
+    {"POST", "/v1/webhooks/{webhookId}/secret", AUTH_SERVER, api_webhooks_rotate_secret},
+    {"GET", "/v1/webhooks/{webhookId}/deliveries", AUTH_SERVER, api_webhooks_deliveries},
+    {"GET", "/v1/webhooks/{webhookId}/deliveries/{deliveryId}", AUTH_SERVER,
+     api_webhooks_delivery_get},
+    {"POST", "/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver", AUTH_SERVER,
+     api_webhooks_redeliver},
     {"POST", "/v1/_test/clock", AUTH_SERVER, api_system_test_clock},
 };
 

@@ -3,6 +3,7 @@
 #include "api/metrics.h"
 #include "engine/projects.h"
 #include "jobs/scheduler.h"
+#include "jobs/webhooks.h"
 
 void api_system_health(struct request *r)
 {
@@ -42,6 +43,8 @@ void api_system_test_clock(struct request *r)
     atomic_fetch_add(&tc->offset_us, secs * TSTIME_US_PER_S);
     if (r->app->scheduler)
         scheduler_poke(r->app->scheduler);
+    if (r->app->webhooks)
+        webhooks_poke(r->app->webhooks);
     struct jw w;
     jw_init(&w, &r->out);
     jw_obj_open(&w);

@@ -12,6 +12,7 @@
 #include "core/rules.h"
 #include "core/tz.h"
 #include "engine/customers.h"
+#include "engine/outbox.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,105 @@ static int tier_value(const struct loyalty_ctx *lc, const struct member_state *m
     return rc;
 }
 
+/* ---- webhook events ----
+ * Emitted in two places only: entry_write (every ledger movement) and member_review_tier
+ * (every tier change), so no credit, debit, expiry or tier move can skip its event. */
+
+/* The webhook event an entry type raises (NULL = none: other modules emit their own). */
+static const char *entry_event_type(const char *type)
+{
+    static const struct {
+        const char *entry, *event;
+    } map[] = {
+        {"POINTS_ACCRUAL", "customer.rewarded.loyalty_points"},
+        {"POINTS_ADDITION", "voucher.loyalty_card.points_added"},
+        {"POINTS_REMOVAL", "voucher.loyalty_card.points_removed"},
+        {"POINTS_REFUND", "voucher.loyalty_card.points_refunded"},
+        {"POINTS_EXPIRATION", "customer.voucher.loyalty_card.points_expired"},
+        {"POINTS_PENDING_ACTIVATION", "customer.voucher.loyalty_card.pending_points.activated"},
+        {"POINTS_TRANSFER_OUT", "customer.voucher.loyalty_card.points_transferred"},
+        {"POINTS_TRANSFER_IN", "customer.voucher.loyalty_card.points_transferred"},
+    };
+    for (size_t i = 0; i < TREU_ARRAY_LEN(map); i++) {
+        if (strcmp(map[i].entry, type) == 0)
+            return map[i].event;
+    }
+    return NULL;
+}
+
+/* customer_id, program_id and the member card with its totals after the change. */
+static void event_member(struct jw *w, const struct member_state *ms)
+{
+    jw_kv_str(w, "customer_id", ms->m.customer_id);
+    jw_kv_str(w, "program_id", ms->m.program_id);
+    jw_key(w, "member");
+    jw_obj_open(w);
+    jw_kv_str(w, "id", ms->m.id);
+    jw_kv_str(w, "code", ms->m.code);
+    jw_kv_int(w, "balance", ms->m.balance);
+    jw_kv_int(w, "pending", ms->m.pending);
+    jw_kv_int(w, "earned", ms->m.earned);
+    jw_kv_str(w, "tier_id", ms->m.tier_id[0] ? ms->m.tier_id : NULL);
+    jw_obj_close(w);
+}
+
+static void event_entry(struct jw *w, const struct entry *e)
+{
+    jw_key(w, "entry");
+    jw_obj_open(w);
+    jw_kv_str(w, "id", e->id);
+    jw_kv_str(w, "type", e->type);
+    jw_kv_int(w, "points", e->points);
+    jw_kv_int(w, "balance_after", e->balance_after);
+    jw_kv_str(w, "reason", e->reason);
+    jw_kv_str(w, "rule_id", e->rule_id);
+    jw_kv_str(w, "order_id", e->order_id);
+    jw_kv_str(w, "order_source_id", e->order_source_id);
+    jw_kv_str(w, "event_id", e->event_id);
+    jw_kv_str(w, "event_name", e->event_name);
+    jw_kv_time(w, "created_at", e->created_at);
+    jw_obj_close(w);
+}
+
+static void event_tier(struct jw *w, const struct member_state *ms, const char *tier_id)
+{
+    const char *name = NULL;
+    for (size_t i = 0; i < ms->ntiers; i++) {
+        if (strcmp(ms->tiers[i].id, tier_id) == 0)
+            name = ms->tiers[i].name;
+    }
+    jw_key(w, "tier");
+    jw_obj_open(w);
+    jw_kv_str(w, "id", tier_id);
+    jw_kv_str(w, "name", name);
+    jw_obj_close(w);
+}
+
+/* Emits `type` about the member when an endpoint wants it: the entry or the tier. */
+static int emit_member_event(const struct loyalty_ctx *lc, const struct member_state *ms,
+                             const char *type, const struct entry *e, const char *tier_id)
+{
+    bool wanted;
+    int rc = outbox_wanted(lc->tx, lc->pid, type, &wanted);
+    if (rc < 0 || !wanted)
+        return rc;
+    struct buf b;
+    struct jw w;
+    buf_init(&b, OUTBOX_EVENT_BYTES_MAX);
+    jw_init(&w, &b);
+    jw_obj_open(&w);
+    event_member(&w, ms);
+    if (e)
+        event_entry(&w, e);
+    if (tier_id)
+        event_tier(&w, ms, tier_id);
+    jw_obj_close(&w);
+    const char *data = buf_cstr(&b);
+    rc = data ? outbox_emit(lc->tx, lc->pid, type, data) : (b.err ? b.err : TREU_ENOMEM);
+    buf_cleanup(&b);
+    return rc;
+}
+
 /* Moves the member into the tier its qualification value falls in. */
 static int member_review_tier(const struct loyalty_ctx *lc, struct member_state *ms,
                               int64_t *review_at)
@@ -155,13 +255,19 @@ static int member_review_tier(const struct loyalty_ctx *lc, struct member_state 
     const struct tier *t = loyalty_tier_for(ms->tiers, ms->ntiers, value);
     const char *now_id = t ? t->id : "";
     if (strcmp(now_id, ms->m.tier_id) != 0) {
+        char was[IDS_MAX_LEN];
+        memcpy(was, ms->m.tier_id, sizeof was);
         if (ms->m.tier_id[0] && !ms->tier_left[0])
             memcpy(ms->tier_left, ms->m.tier_id, sizeof ms->tier_left);
         snprintf(ms->m.tier_id, sizeof ms->m.tier_id, "%s", now_id);
         ms->m.tier_since = lc->tx->now_us;
         ms->tier_changed = t != NULL;
+        if (was[0])
+            rc = emit_member_event(lc, ms, "customer.loyalty.tier.left", NULL, was);
+        if (rc == 0 && t)
+            rc = emit_member_event(lc, ms, "customer.loyalty.tier.joined", NULL, t->id);
     }
-    return 0;
+    return rc;
 }
 
 static int member_write(const struct loyalty_ctx *lc, struct member_state *ms)
@@ -304,7 +410,11 @@ static int entry_write(const struct loyalty_ctx *lc, struct member_state *ms, co
     e.created_at = at;
     if (out)
         *out = e;
-    return store_entry_insert(lc->tx->conn, lc->pid, &e);
+    int rc = store_entry_insert(lc->tx->conn, lc->pid, &e);
+    const char *event = entry_event_type(type);
+    if (rc == 0 && event)
+        rc = emit_member_event(lc, ms, event, &e, NULL);
+    return rc;
 }
 
 /* A credit while the balance is negative (an allowed debt) first pays the debt. */

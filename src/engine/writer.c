@@ -28,6 +28,9 @@ struct writer {
     size_t queued;               /* guarded by mu */
     bool stopping;               /* guarded by mu */
     int64_t last_now;            /* writer thread only */
+    bool batch_notify;           /* writer thread only: a kept command set tx->notify */
+    void (*hook)(void *arg);     /* guarded by mu */
+    void *hook_arg;              /* guarded by mu */
     struct writer_stats stats;
 };
 
@@ -159,7 +162,9 @@ static int writer_run_one(struct writer *w, struct command *cmd)
     }
     int64_t now = clock_now_us(w->clock);
     w->last_now = now > w->last_now ? now : w->last_now + 1;
-    struct writer_tx tx = {.conn = w->conn, .now_us = w->last_now, .rng = w->rng};
+    bool notify = false;
+    struct writer_tx tx = {
+        .conn = w->conn, .now_us = w->last_now, .rng = w->rng, .notify = &notify};
     rc = store_savepoint(w->conn);
     if (rc < 0)
         goto out;
@@ -191,6 +196,8 @@ static int writer_run_one(struct writer *w, struct command *cmd)
     if (rc < 0)
         goto undo;
     cmd->outcome = COMMAND_APPLIED;
+    if (notify && cmd->status < 400)
+        w->batch_notify = true;
     goto out;
 undo:
     store_savepoint_rollback(w->conn);
@@ -228,6 +235,7 @@ static void writer_run_batch(struct writer *w, struct command *first, size_t n)
 {
     int64_t t0 = mono_us();
     struct command *head = first, *tail = first;
+    w->batch_notify = false;
     while (tail->next)
         tail = tail->next;
     int rc = store_begin(w->conn);
@@ -271,6 +279,13 @@ static void writer_run_batch(struct writer *w, struct command *first, size_t n)
         hist_observe(&w->stats.commit_seconds, (double)(mono_us() - tc) / 1e6);
         hist_observe(&w->stats.batch_size, (double)n);
         atomic_fetch_add_explicit(&w->stats.commits, 1, memory_order_relaxed);
+        if (w->batch_notify) {
+            /* Under mu, so writer_set_commit_hook(NULL) waits for a call in progress. */
+            pthread_mutex_lock(&w->mu);
+            if (w->hook)
+                w->hook(w->hook_arg);
+            pthread_mutex_unlock(&w->mu);
+        }
     }
     atomic_fetch_add_explicit(&w->stats.commands, n, memory_order_relaxed);
     writer_complete(w, head);
@@ -293,6 +308,14 @@ static void *writer_main(void *arg)
         writer_run_batch(w, batch, n);
     }
     return NULL;
+}
+
+void writer_set_commit_hook(struct writer *w, void (*hook)(void *arg), void *arg)
+{
+    pthread_mutex_lock(&w->mu);
+    w->hook = hook;
+    w->hook_arg = arg;
+    pthread_mutex_unlock(&w->mu);
 }
 
 int writer_start(struct store *s, const struct clock *clock, const struct rng *rng,

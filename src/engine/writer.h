@@ -28,6 +28,9 @@ struct writer_tx {
     struct store_conn *conn;
     int64_t now_us; /* this command's timestamp; strictly increasing per writer */
     const struct rng *rng;
+    /* Set true by a command whose writes a background worker waits for (the outbox). If
+     * the command's writes are kept, the writer calls its commit hook after the commit. */
+    bool *notify;
 };
 
 enum command_outcome {
@@ -82,6 +85,11 @@ TREU_MUST_USE int writer_start(struct store *s, const struct clock *clock, const
  * TREU_ESTOPPED after writer_stop began, TREU_ELIMIT when the queue is full; in both
  * cases done is not called. */
 TREU_MUST_USE int writer_submit(struct writer *w, struct command *cmd);
+
+/* Sets the function the writer calls (on its thread, after a durable commit) when a
+ * command of that batch set tx->notify; NULL removes it. Once this returns, the old hook
+ * is no longer running and will not be called again. The hook must not submit. */
+void writer_set_commit_hook(struct writer *w, void (*hook)(void *arg), void *arg);
 
 /* Stops taking commands, applies and commits everything queued, joins the thread and
  * closes the connection. NULL-safe. */

@@ -443,3 +443,84 @@ int store_redemption_count_reward(struct store_conn *c, const char *pid, const c
 {
     return c->ops->redemption_count_reward(c, pid, reward_id, member_id, since, count);
 }
+
+int store_webhook_insert(struct store_conn *c, const char *pid, const struct webhook *w)
+{
+    return c->ops->webhook_insert(c, pid, w);
+}
+
+int store_webhook_update(struct store_conn *c, const char *pid, const struct webhook *w)
+{
+    return c->ops->webhook_update(c, pid, w);
+}
+
+int store_webhook_get(struct store_conn *c, const char *pid, const char *id, struct arena *a,
+                      struct webhook *out)
+{
+    return c->ops->webhook_get(c, pid, id, a, out);
+}
+
+int store_webhook_delete(struct store_conn *c, const char *pid, const char *id)
+{
+    return c->ops->webhook_delete(c, pid, id);
+}
+
+int store_webhook_list(struct store_conn *c, const char *pid, const struct page *pg,
+                       struct arena *a, struct webhook **out, size_t *n, int64_t *total)
+{
+    return c->ops->webhook_list(c, pid, pg, a, out, n, total);
+}
+
+int store_webhook_list_active(struct store_conn *c, const char *pid, size_t max, struct arena *a,
+                              struct webhook **out, size_t *n)
+{
+    return c->ops->webhook_list_active(c, pid, max, a, out, n);
+}
+
+int store_webhook_event_insert(struct store_conn *c, const char *pid, const struct webhook_event *e)
+{
+    return c->ops->webhook_event_insert(c, pid, e);
+}
+
+int store_webhook_delivery_insert(struct store_conn *c, const char *pid,
+                                  const struct webhook_delivery *d)
+{
+    return c->ops->webhook_delivery_insert(c, pid, d);
+}
+
+int store_webhook_delivery_update(struct store_conn *c, const char *pid,
+                                  const struct webhook_delivery *d)
+{
+    return c->ops->webhook_delivery_update(c, pid, d);
+}
+
+int store_webhook_delivery_get(struct store_conn *c, const char *pid, const char *webhook_id,
+                               const char *id, struct arena *a, struct webhook_delivery *out)
+{
+    return c->ops->webhook_delivery_get(c, pid, webhook_id, id, a, out);
+}
+
+int store_webhook_delivery_list(struct store_conn *c, const char *pid, const char *webhook_id,
+                                const char *status, const struct page *pg, struct arena *a,
+                                struct webhook_delivery **out, size_t *n, int64_t *total)
+{
+    return c->ops->webhook_delivery_list(c, pid, webhook_id, status, pg, a, out, n, total);
+}
+
+int store_webhook_delivery_heads(struct store_conn *c, size_t max, struct arena *a,
+                                 struct webhook_delivery **out, size_t *n)
+{
+    return c->ops->webhook_delivery_heads(c, max, a, out, n);
+}
+
+int store_webhook_attempt_insert(struct store_conn *c, const char *pid, const char *delivery_id,
+                                 const struct webhook_attempt *at)
+{
+    return c->ops->webhook_attempt_insert(c, pid, delivery_id, at);
+}
+
+int store_webhook_attempt_list(struct store_conn *c, const char *pid, const char *delivery_id,
+                               size_t max, struct arena *a, struct webhook_attempt **out, size_t *n)
+{
+    return c->ops->webhook_attempt_list(c, pid, delivery_id, max, a, out, n);
+}

@@ -304,6 +304,55 @@ struct referral {
     int64_t created_at, updated_at;
 };
 
+/* A webhook endpoint. events holds the subscribed event types joined by commas ("*" =
+ * every type); the secret signs deliveries (hex). */
+struct webhook {
+    char id[IDS_MAX_LEN];
+    const char *url;
+    const char *events;
+    const char *description;
+    bool active;
+    const char *secret;
+    int64_t created_at, updated_at;
+};
+
+/* An event in the outbox: body is the exact JSON text every delivery sends and signs. */
+struct webhook_event {
+    char id[IDS_MAX_LEN];
+    const char *type;
+    const char *body;
+    int64_t created_at;
+};
+
+/* One event to one endpoint. status: PENDING, DELIVERED, FAILED. Deliveries of one
+ * endpoint are sent in seq order (seq grows with every insert). */
+struct webhook_delivery {
+    char id[IDS_MAX_LEN];
+    char project_id[IDS_MAX_LEN];
+    char webhook_id[IDS_MAX_LEN];
+    char event_id[IDS_MAX_LEN];
+    int64_t seq;
+    const char *event_type;
+    const char *status;
+    int64_t attempts;
+    int64_t next_attempt_at;  /* PENDING only, else 0 */
+    int64_t retry_from;       /* start of the retry window (queued or redelivered) */
+    int64_t last_status_code; /* 0 = no HTTP answer yet */
+    const char *last_error;
+    int64_t created_at, updated_at;
+    /* Filled by store_webhook_delivery_heads only: what the sender needs. */
+    const char *url, *secret, *body;
+};
+
+/* One attempt to deliver. */
+struct webhook_attempt {
+    int64_t n; /* 1, 2, ... per delivery */
+    int64_t at;
+    int64_t duration_us;
+    int64_t status_code; /* 0 = no HTTP answer */
+    const char *error;   /* NULL on success */
+};
+
 /* A page request for simple lists: newest first. */
 struct page {
     int limit; /* 1..100 */
@@ -546,6 +595,54 @@ TREU_MUST_USE int store_redemption_count_reward(struct store_conn *c, const char
                                                 const char *reward_id, const char *member_id,
                                                 int64_t since, int64_t *count);
 
+/* Webhooks (the outbox and its delivery log). */
+TREU_MUST_USE int store_webhook_insert(struct store_conn *c, const char *pid,
+                                       const struct webhook *w);
+/* Writes url, events, description, active, secret and updated_at. */
+TREU_MUST_USE int store_webhook_update(struct store_conn *c, const char *pid,
+                                       const struct webhook *w);
+TREU_MUST_USE int store_webhook_get(struct store_conn *c, const char *pid, const char *id,
+                                    struct arena *a, struct webhook *out);
+/* Deletes the endpoint with its deliveries and their attempts. */
+TREU_MUST_USE int store_webhook_delete(struct store_conn *c, const char *pid, const char *id);
+/* Newest first. */
+TREU_MUST_USE int store_webhook_list(struct store_conn *c, const char *pid, const struct page *pg,
+                                     struct arena *a, struct webhook **out, size_t *n,
+                                     int64_t *total);
+/* The project's active endpoints (id and events only), at most `max`: one indexed read,
+ * on the hot path of every ledger entry. */
+TREU_MUST_USE int store_webhook_list_active(struct store_conn *c, const char *pid, size_t max,
+                                            struct arena *a, struct webhook **out, size_t *n);
+TREU_MUST_USE int store_webhook_event_insert(struct store_conn *c, const char *pid,
+                                             const struct webhook_event *e);
+/* seq is assigned by the store. */
+TREU_MUST_USE int store_webhook_delivery_insert(struct store_conn *c, const char *pid,
+                                                const struct webhook_delivery *d);
+/* Writes status, attempts, next_attempt_at, retry_from, last_status_code, last_error and
+ * updated_at. */
+TREU_MUST_USE int store_webhook_delivery_update(struct store_conn *c, const char *pid,
+                                                const struct webhook_delivery *d);
+TREU_MUST_USE int store_webhook_delivery_get(struct store_conn *c, const char *pid,
+                                             const char *webhook_id, const char *id,
+                                             struct arena *a, struct webhook_delivery *out);
+/* One endpoint's deliveries, newest first, of one status when status is not NULL. */
+TREU_MUST_USE int store_webhook_delivery_list(struct store_conn *c, const char *pid,
+                                              const char *webhook_id, const char *status,
+                                              const struct page *pg, struct arena *a,
+                                              struct webhook_delivery **out, size_t *n,
+                                              int64_t *total);
+/* Across projects: the oldest PENDING delivery of every active endpoint (the head of its
+ * queue), soonest next_attempt_at first, at most `max`, with url, secret and body. */
+TREU_MUST_USE int store_webhook_delivery_heads(struct store_conn *c, size_t max, struct arena *a,
+                                               struct webhook_delivery **out, size_t *n);
+TREU_MUST_USE int store_webhook_attempt_insert(struct store_conn *c, const char *pid,
+                                               const char *delivery_id,
+                                               const struct webhook_attempt *at);
+/* A delivery's attempts, oldest first, at most `max` (the latest ones). */
+TREU_MUST_USE int store_webhook_attempt_list(struct store_conn *c, const char *pid,
+                                             const char *delivery_id, size_t max, struct arena *a,
+                                             struct webhook_attempt **out, size_t *n);
+
 /* The backend table. Each backend fills one; the functions above dispatch through it. */
 struct store_ops {
     int (*conn_open)(struct store *s, bool writer, struct store_conn **out);
@@ -658,6 +755,33 @@ struct store_ops {
                                     const char *customer_id, int64_t *count);
     int (*redemption_count_reward)(struct store_conn *c, const char *pid, const char *reward_id,
                                    const char *member_id, int64_t since, int64_t *count);
+    int (*webhook_insert)(struct store_conn *c, const char *pid, const struct webhook *w);
+    int (*webhook_update)(struct store_conn *c, const char *pid, const struct webhook *w);
+    int (*webhook_get)(struct store_conn *c, const char *pid, const char *id, struct arena *a,
+                       struct webhook *out);
+    int (*webhook_delete)(struct store_conn *c, const char *pid, const char *id);
+    int (*webhook_list)(struct store_conn *c, const char *pid, const struct page *pg,
+                        struct arena *a, struct webhook **out, size_t *n, int64_t *total);
+    int (*webhook_list_active)(struct store_conn *c, const char *pid, size_t max, struct arena *a,
+                               struct webhook **out, size_t *n);
+    int (*webhook_event_insert)(struct store_conn *c, const char *pid,
+                                const struct webhook_event *e);
+    int (*webhook_delivery_insert)(struct store_conn *c, const char *pid,
+                                   const struct webhook_delivery *d);
+    int (*webhook_delivery_update)(struct store_conn *c, const char *pid,
+                                   const struct webhook_delivery *d);
+    int (*webhook_delivery_get)(struct store_conn *c, const char *pid, const char *webhook_id,
+                                const char *id, struct arena *a, struct webhook_delivery *out);
+    int (*webhook_delivery_list)(struct store_conn *c, const char *pid, const char *webhook_id,
+                                 const char *status, const struct page *pg, struct arena *a,
+                                 struct webhook_delivery **out, size_t *n, int64_t *total);
+    int (*webhook_delivery_heads)(struct store_conn *c, size_t max, struct arena *a,
+                                  struct webhook_delivery **out, size_t *n);
+    int (*webhook_attempt_insert)(struct store_conn *c, const char *pid, const char *delivery_id,
+                                  const struct webhook_attempt *at);
+    int (*webhook_attempt_list)(struct store_conn *c, const char *pid, const char *delivery_id,
+                                size_t max, struct arena *a, struct webhook_attempt **out,
+                                size_t *n);
 };
 
 /* Every backend's store and connection begin with these, so dispatch needs no casts
