@@ -77,6 +77,49 @@ static const cJSON *jget(const cJSON *o, const char *k)
     return cJSON_GetObjectItemCaseSensitive(o, k);
 }
 
+/* The variants with each option's stock and redeemed count from its stock row. */
+static void variants_render(struct jw *w, const cJSON *variants, const struct reward_stock *st,
+                            size_t nst)
+{
+    jw_key(w, "variants");
+    if (!cJSON_IsObject(variants)) {
+        jw_null(w);
+        return;
+    }
+    jw_obj_open(w);
+    jw_key(w, "attribute");
+    jw_item(w, jget(variants, "attribute"));
+    jw_key(w, "default");
+    jw_item(w, jget(variants, "default"));
+    jw_key(w, "options");
+    jw_arr_open(w);
+    const cJSON *opts = jget(variants, "options");
+    for (const cJSON *o = cJSON_IsArray(opts) ? opts->child : NULL; o; o = o->next) {
+        jw_obj_open(w);
+        const cJSON *value = jget(o, "value");
+        for (const cJSON *f = o->child; f; f = f->next) {
+            if (strcmp(f->string, "stock") == 0)
+                continue;
+            jw_key(w, f->string);
+            jw_item(w, f);
+        }
+        const struct reward_stock *vs = NULL;
+        for (size_t i = 0; i < nst; i++) {
+            if (cJSON_IsString(value) && strcmp(st[i].variant, value->valuestring) == 0)
+                vs = &st[i];
+        }
+        jw_key(w, "stock");
+        if (vs && vs->limited)
+            jw_int(w, vs->stock);
+        else
+            jw_null(w);
+        jw_kv_int(w, "redeemed", vs ? vs->redeemed : 0);
+        jw_obj_close(w);
+    }
+    jw_arr_close(w);
+    jw_obj_close(w);
+}
+
 /* The reward: its stored definition plus stock and redeemed from the stock rows. */
 static void reward_render_fields(struct jw *w, const struct reward *rw,
                                  const struct reward_stock *st, size_t nst)
@@ -112,43 +155,7 @@ static void reward_render_fields(struct jw *w, const struct reward *rw,
         else
             jw_null(w);
     }
-    jw_key(w, "variants");
-    const cJSON *variants = jget(body, "variants");
-    if (!cJSON_IsObject(variants)) {
-        jw_null(w);
-    } else {
-        jw_obj_open(w);
-        jw_key(w, "attribute");
-        jw_item(w, jget(variants, "attribute"));
-        jw_key(w, "default");
-        jw_item(w, jget(variants, "default"));
-        jw_key(w, "options");
-        jw_arr_open(w);
-        for (const cJSON *o = jget(variants, "options")->child; o; o = o->next) {
-            jw_obj_open(w);
-            const cJSON *value = jget(o, "value");
-            for (const cJSON *f = o->child; f; f = f->next) {
-                if (strcmp(f->string, "stock") == 0)
-                    continue;
-                jw_key(w, f->string);
-                jw_item(w, f);
-            }
-            const struct reward_stock *vs = NULL;
-            for (size_t i = 0; i < nst; i++) {
-                if (cJSON_IsString(value) && strcmp(st[i].variant, value->valuestring) == 0)
-                    vs = &st[i];
-            }
-            jw_key(w, "stock");
-            if (vs && vs->limited)
-                jw_int(w, vs->stock);
-            else
-                jw_null(w);
-            jw_kv_int(w, "redeemed", vs ? vs->redeemed : 0);
-            jw_obj_close(w);
-        }
-        jw_arr_close(w);
-        jw_obj_close(w);
-    }
+    variants_render(w, jget(body, "variants"), st, nst);
     jw_kv_bool(w, "active", rw->active);
     jw_kv_time(w, "created_at", rw->created_at);
     jw_kv_time(w, "updated_at", rw->updated_at);

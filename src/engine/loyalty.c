@@ -1461,48 +1461,20 @@ static ptrdiff_t restore_target(const struct loyalty_ctx *lc, struct member_stat
     return (ptrdiff_t)(ms->nlots - 1);
 }
 
-int loyalty_restore(const struct loyalty_ctx *lc, struct member_state *ms,
-                    const struct entry *debit, const char *type, const struct entry *tmpl,
-                    struct loyalty_move *out)
+struct restored {
+    size_t at; /* index in ms->lots */
+    int64_t pts;
+    bool fresh; /* a new lot, to insert */
+};
+
+/* Writes what loyalty_restore put back in memory: the entry, the lots, the program
+ * account, and the expiry of points whose original expiry has passed. */
+static int restore_write(const struct loyalty_ctx *lc, struct member_state *ms,
+                         const struct restored *rs, size_t n, int64_t total, const char *type,
+                         const struct entry *tmpl, struct loyalty_move *out)
 {
-    ASSERT(debit->points < 0 && strcmp(debit->member_id, ms->m.id) == 0);
-    cJSON *takes = debit->lots_json ? cJSON_Parse(debit->lots_json) : NULL;
-    if (!cJSON_IsArray(takes)) {
-        cJSON_Delete(takes);
-        return TREU_EINVAL;
-    }
-    int64_t now = lc->tx->now_us, total = 0, before = ms->m.balance;
-    size_t cap = (size_t)cJSON_GetArraySize(takes) + 1, n = 0;
-    struct restored {
-        size_t at;
-        int64_t pts;
-        bool fresh;
-    } *rs = arena_alloc(lc->a, cap * sizeof *rs);
-    int rc = rs ? 0 : TREU_ENOMEM;
-    for (const cJSON *it = takes->child; rc == 0 && it; it = it->next) {
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
-        const cJSON *pj = cJSON_GetObjectItemCaseSensitive(it, "points");
-        int64_t pts = cJSON_IsNumber(pj) ? -(int64_t)pj->valuedouble : 0;
-        if (!cJSON_IsString(id) || pts <= 0 || pts > LOYALTY_POINTS_MAX) {
-            rc = TREU_EINVAL;
-            break;
-        }
-        bool fresh = false;
-        ptrdiff_t at = restore_target(lc, ms, id->valuestring, pts, &fresh, &rc);
-        if (at < 0)
-            break;
-        struct lot *l = &ms->lots[at];
-        l->remaining += pts;
-        l->state = LOT_ACTIVE;
-        lot_pay_debt(ms, l, before); /* a program that allows debt is paid back first */
-        before += pts;
-        rs[n++] = (struct restored){(size_t)at, pts, fresh};
-        total += pts;
-    }
-    cJSON_Delete(takes);
-    if (rc < 0)
-        return rc;
-    ASSERT(total == -debit->points && total <= ms->m.subtracted);
+    int64_t now = lc->tx->now_us;
+    int rc;
     ms->m.balance += total;
     ms->m.subtracted -= total;
     struct lot_takes t;
@@ -1537,4 +1509,45 @@ int loyalty_restore(const struct loyalty_ctx *lc, struct member_state *ms,
     if (rc == 0 && out)
         out->e = e;
     return rc;
+}
+
+int loyalty_restore(const struct loyalty_ctx *lc, struct member_state *ms,
+                    const struct entry *debit, const char *type, const struct entry *tmpl,
+                    struct loyalty_move *out)
+{
+    ASSERT(debit->points < 0 && strcmp(debit->member_id, ms->m.id) == 0);
+    cJSON *takes = debit->lots_json ? cJSON_Parse(debit->lots_json) : NULL;
+    if (!cJSON_IsArray(takes)) {
+        cJSON_Delete(takes);
+        return TREU_EINVAL;
+    }
+    int64_t total = 0, before = ms->m.balance;
+    size_t cap = (size_t)cJSON_GetArraySize(takes) + 1, n = 0;
+    struct restored *rs = arena_alloc(lc->a, cap * sizeof *rs);
+    int rc = rs ? 0 : TREU_ENOMEM;
+    for (const cJSON *it = takes->child; rc == 0 && it; it = it->next) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
+        const cJSON *pj = cJSON_GetObjectItemCaseSensitive(it, "points");
+        int64_t pts = cJSON_IsNumber(pj) ? -(int64_t)pj->valuedouble : 0;
+        if (!cJSON_IsString(id) || pts <= 0 || pts > LOYALTY_POINTS_MAX) {
+            rc = TREU_EINVAL;
+            break;
+        }
+        bool fresh = false;
+        ptrdiff_t at = restore_target(lc, ms, id->valuestring, pts, &fresh, &rc);
+        if (at < 0)
+            break;
+        struct lot *l = &ms->lots[at];
+        l->remaining += pts;
+        l->state = LOT_ACTIVE;
+        lot_pay_debt(ms, l, before); /* a program that allows debt is paid back first */
+        before += pts;
+        rs[n++] = (struct restored){(size_t)at, pts, fresh};
+        total += pts;
+    }
+    cJSON_Delete(takes);
+    if (rc < 0)
+        return rc;
+    ASSERT(total == -debit->points && total <= ms->m.subtracted);
+    return restore_write(lc, ms, rs, n, total, type, tmpl, out);
 }

@@ -344,7 +344,7 @@ static void window_check(const struct reward *r, const cJSON *body, int64_t now,
     else if (end && now >= end)
         out->result = REWARDS_EXPIRED;
     else if (strcmp(r->type, "CAMPAIGN") == 0)
-        out->result = REWARDS_UNSUPPORTED;
+        out->result = REWARDS_UNSUPPORTED; /* CAMPAIGN: vouchers_issue() after the vouchers merge */
 }
 
 static int subject_check(struct store_conn *c, const char *pid, struct arena *a, const cJSON *body,
@@ -575,7 +575,8 @@ int rewards_redeem(const struct loyalty_ctx *lc, struct member_state *ms,
         out->result = REWARDS_POINTS_INVALID; /* assignments are saved with points >= 1 */
         snprintf(out->detail, sizeof out->detail, "reward: the assignment has no points cost");
     }
-    if (out->result == REWARDS_OK && !ms->p.allow_negative && ms->m.balance < out->points) {
+    /* Like a transfer, a redemption never creates a debt, whatever the program allows. */
+    if (out->result == REWARDS_OK && ms->m.balance < out->points) {
         out->result = REWARDS_INSUFFICIENT;
         snprintf(out->detail, sizeof out->detail,
                  "points: the balance is %lld, the reward costs %lld", (long long)ms->m.balance,
@@ -598,6 +599,8 @@ int rewards_redeem(const struct loyalty_ctx *lc, struct member_state *ms,
     }
     if (rc == 0)
         rc = loyalty_tier_rules(lc, ms);
+    /* CAMPAIGN: vouchers_issue() after the vouchers merge; its voucher goes into
+     * out->red.issued_voucher_id and the answer's reward.voucher. */
     return rc == 0 ? redeem_record(lc, ms, in, render, render_ctx, out) : rc;
 }
 

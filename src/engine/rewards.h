@@ -103,7 +103,8 @@ typedef const char *(*rewards_render_fn)(void *ctx, const struct member_state *m
                                          const struct rewards_redeem_out *o);
 
 /* Redeems a reward for the loaded member `ms`: checks (rewards_check's order, then the
- * COIN amount), takes the variant's and the reward's stock, debits the points as one
+ * COIN amount; the balance must cover the cost even where the program allows negative
+ * balances), takes the variant's and the reward's stock, debits the points as one
  * POINTS_REDEMPTION entry, and inserts redemption "r_…" (status SUCCEEDED, fulfilment
  * PENDING for MATERIAL and CUSTOM) with `render`'s text as its body. On a refusal nothing
  * is written by this function, but the caller must still answer >= 400 so the savepoint

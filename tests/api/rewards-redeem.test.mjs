@@ -133,6 +133,26 @@ describe('reward redemption', () => {
     assert.equal((await api(t, 'GET', `/v1/loyalties/${p.id}`)).json.accounts.outstanding, 50);
   });
 
+  test('a redemption never creates a debt; a rollback into a debt pays the debt first', async () => {
+    const { p, m } = await programWithMember(t, 50, {}, { allow_negative_balance: true });
+    assert.equal(p.allow_negative_balance, true);
+    const rw = await createReward(t, material());
+    await assign(t, p.id, rw.id, 30);
+    const r = await redeem(t, p.id, m.id, { reward: { id: rw.id } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal((await api(t, 'POST', `/v1/loyalties/members/${m.id}/balance`, { body: { points: -60 } })).status, 200);
+    assert.equal((await card(t, m.id)).balance, -40);
+    assertErr(await redeem(t, p.id, m.id, { reward: { id: rw.id } }), 400, 'insufficient_balance', '-40');
+    const rb = await api(t, 'POST', `/v1/redemptions/${r.json.id}/rollback`);
+    assert.equal(rb.status, 200, rb.text);
+    const c = await card(t, m.id);
+    assert.deepEqual([c.balance, c.subtracted_points], [-10, 60]);
+    assert.deepEqual(await lots(m), [], 'the returned points went to the debt');
+    await add(m, 40);
+    assert.equal((await redeem(t, p.id, m.id, { reward: { id: rw.id } })).status, 200);
+    assert.equal((await card(t, m.id)).balance, 0);
+  });
+
   test('COIN pays for an order at the exchange ratio, rounding the discount down', async () => {
     const { p, m } = await programWithMember(t, 500);
     const coin = await createReward(t, { type: 'COIN', parameters: { coin: { exchange_ratio: 100, points_ratio: 10 } } });
@@ -276,6 +296,17 @@ describe('reward redemption', () => {
     assert.equal((await redeem(t, p.id, m.id, { reward: { id: daily.id } })).status, 200, 'a new day');
     assertErr(await redeem(t, p.id, m.id, { reward: { id: once.id } }), 400, 'reward_limit_exceeded', '1 of 1'); // a lifetime limit stays
     assert.equal((await card(t, m.id)).balance, 1000 - 40);
+  });
+
+  test('a weekly limit opens again on Monday (program time zone)', async () => {
+    const { p, m } = await programWithMember(t, 100, {}, { timezone: 'Europe/Berlin' });
+    const weekly = await createReward(t, material({ limits: { per_member: { count: 1, period: 'WEEK' } } }));
+    await assign(t, p.id, weekly.id, 10);
+    assert.equal((await redeem(t, p.id, m.id, { reward: { id: weekly.id } })).status, 200);
+    assertErr(await redeem(t, p.id, m.id, { reward: { id: weekly.id } }), 400, 'reward_limit_exceeded', 'WEEK');
+    await clock(t, 7 * DAY);
+    assert.equal((await redeem(t, p.id, m.id, { reward: { id: weekly.id } })).status, 200, 'seven days later it is another week');
+    assertErr(await redeem(t, p.id, m.id, { reward: { id: weekly.id } }), 400, 'reward_limit_exceeded');
   });
 
   test('availability window and active flag', async () => {
