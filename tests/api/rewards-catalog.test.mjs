@@ -83,6 +83,25 @@ describe('rewards catalog', () => {
     assertErr(await api(t, 'POST', '/v1/rewards', { raw: '{"name":' }), 400, 'invalid_json');
   });
 
+  test('limits at their boundary: 50 variant options, 20 tiers, 5 validation rules per assignment', async () => {
+    const opts = (n) => Array.from({ length: n }, (_, i) => ({ value: `v${i}`, stock: 1 }));
+    const ok = await createReward(t, material({ variants: { attribute: 'metadata.v', options: opts(50) } }));
+    assert.equal(ok.variants.options.length, 50);
+    assertErr(await api(t, 'POST', '/v1/rewards', { body: material({ name: 'x', variants: { attribute: 'metadata.v', options: opts(51) } }) }), 400, 'invalid_param', '1 to 50');
+    const long = 'x'.repeat(256);
+    assertErr(await api(t, 'POST', '/v1/rewards', { body: material({ name: long }) }), 400, 'invalid_param', 'name');
+    assertErr(await api(t, 'POST', '/v1/rewards', { body: { name: 'x', type: 'CUSTOM', parameters: 'spa' } }), 400, 'invalid_param', 'parameters');
+    const p = await program();
+    const r = await createReward(t, material());
+    const ids = (n) => Array.from({ length: n }, (_, i) => `ltr_${i}`);
+    assertErr(await api(t, 'POST', `/v1/loyalties/${p.id}/rewards`, { body: { reward: r.id, tiers: ids(21), parameters: { loyalty: { points: 1 } } } }), 400, 'invalid_param', 'at most 20');
+    assertErr(await api(t, 'POST', `/v1/loyalties/${p.id}/rewards`, { body: { reward: r.id, tiers: ids(20), parameters: { loyalty: { points: 1 } } } }), 404, 'not_found', 'ltr_0');
+    assertErr(await api(t, 'POST', `/v1/loyalties/${p.id}/rewards`, { body: { reward: r.id, validation_rules: ids(6), parameters: { loyalty: { points: 1 } } } }), 400, 'invalid_param', 'at most 5');
+    assertErr(await api(t, 'POST', `/v1/loyalties/${p.id}/rewards`, { body: { reward: r.id, parameters: { loyalty: { points: 1e12 + 1 } } } }), 400, 'invalid_param', 'points');
+    assert.equal((await api(t, 'GET', `/v1/loyalties/${p.id}/rewards`)).json.total, 0, 'nothing assigned');
+    await assign(t, p.id, r.id, 1e12);
+  });
+
   test('update lays fields over the stored reward; the type cannot change; delete removes it', async () => {
     const r = await createReward(t, material({ stock: 2, metadata: { a: 1 } }));
     const u = await api(t, 'PUT', `/v1/rewards/${r.id}`, { body: { name: 'Renamed', stock: 10, active: false } });
