@@ -560,10 +560,11 @@ static int rewards_apply_save(struct command *cmd, const struct writer_tx *tx)
     } else {
         struct reward cur;
         rc = store_reward_get(tx->conn, r->project_id, rc_->ref, &r->arena, &cur);
-        rc_->rw.created_at = cur.created_at;
-        rc_->rw.updated_at = tx->now_us;
-        if (rc == 0)
+        if (rc == 0) {
+            rc_->rw.created_at = cur.created_at;
+            rc_->rw.updated_at = tx->now_us;
             rc = store_reward_update(tx->conn, r->project_id, &rc_->rw);
+        }
     }
     if (rc == TREU_ENOTFOUND) {
         cmd_not_found(cmd, r, "reward", rc_->ref);
