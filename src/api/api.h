@@ -75,5 +75,26 @@ void api_customer_render(struct jw *w, const struct customer *c);
 struct entry;
 void api_entry_render(struct jw *w, const struct entry *e);
 void api_system_metrics(struct request *r);
+void api_rewards_create(struct request *r);
+void api_rewards_list(struct request *r);
+void api_rewards_get(struct request *r);
+void api_rewards_update(struct request *r);
+void api_rewards_delete(struct request *r);
+void api_reward_assignments_create(struct request *r);
+void api_reward_assignments_list(struct request *r);
+void api_reward_assignments_get(struct request *r);
+void api_reward_assignments_update(struct request *r);
+void api_reward_assignments_delete(struct request *r);
+void api_program_rewards_create(struct request *r);
+void api_program_rewards_list(struct request *r);
+void api_program_rewards_get(struct request *r);
+void api_program_rewards_update(struct request *r);
+void api_program_rewards_delete(struct request *r);
+void api_program_reward_details(struct request *r);
+void api_tier_rewards_list(struct request *r);
+void api_member_rewards_list(struct request *r);
+void api_member_redeem_reward(struct request *r);
+void api_member_redemption_fulfilment(struct request *r);
+void api_reward_redemption_rollback(struct request *r);
 
 #endif

@@ -1557,3 +1557,143 @@ int loyalty_view(struct store_conn *c, const char *pid, const struct member *m, 
     *nlots = o;
     return 0;
 }
+
+/* ---- restoring a debit (reward rollbacks) ---- */
+
+/* Where one take of a debit goes back to: the lot itself while it is still good, else a
+ * fresh lot with the lot's original expiry. Returns the index in ms->lots, or -1 with *rc
+ * set. */
+static ptrdiff_t restore_target(const struct loyalty_ctx *lc, struct member_state *ms,
+                                const char *lot_id, int64_t pts, bool *fresh, int *rc)
+{
+    int64_t now = lc->tx->now_us;
+    for (size_t i = 0; i < ms->nlots; i++) {
+        struct lot *l = &ms->lots[i];
+        if (strcmp(l->id, lot_id) == 0 && l->state == LOT_ACTIVE &&
+            (!l->expires_at || l->expires_at > now) && l->remaining <= l->amount - pts) {
+            *fresh = false;
+            return (ptrdiff_t)i;
+        }
+    }
+    struct lot stored;
+    *rc = store_lot_get(lc->tx->conn, lc->pid, ms->m.id, lot_id, lc->a, &stored);
+    if (*rc == TREU_ENOTFOUND) {
+        memset(&stored, 0, sizeof stored); /* cannot happen with an intact ledger */
+        stored.state = LOT_EXPIRED;
+        *rc = 0;
+    }
+    if (*rc < 0)
+        return -1;
+    bool good = stored.state == LOT_SPENT && (!stored.expires_at || stored.expires_at > now) &&
+                stored.remaining <= stored.amount - pts;
+    struct lot *l = member_add_lot(lc, ms);
+    if (!l) {
+        *rc = TREU_ENOMEM;
+        return -1;
+    }
+    *fresh = !good;
+    if (good) {
+        *l = stored;
+    } else {
+        ids_make_at(lc->tx->rng, lc->tx->now_us, "lopb_", l->id);
+        l->amount = pts;
+        l->remaining = 0;
+        l->expires_at = stored.expires_at; /* the points keep the expiry they had */
+        l->created_at = now;
+    }
+    return (ptrdiff_t)(ms->nlots - 1);
+}
+
+struct restored {
+    size_t at; /* index in ms->lots */
+    int64_t pts;
+    bool fresh; /* a new lot, to insert */
+};
+
+/* Writes what loyalty_restore put back in memory: the entry, the lots, the program
+ * account, and the expiry of points whose original expiry has passed. */
+static int restore_write(const struct loyalty_ctx *lc, struct member_state *ms,
+                         const struct restored *rs, size_t n, int64_t total, const char *type,
+                         const struct entry *tmpl, struct loyalty_move *out)
+{
+    int64_t now = lc->tx->now_us;
+    int rc;
+    ms->m.balance += total;
+    ms->m.subtracted -= total;
+    struct lot_takes t;
+    takes_init(&t);
+    for (size_t k = 0; k < n; k++)
+        takes_add(&t, ms->lots[rs[k].at].id, rs[k].pts);
+    const char *lots = takes_done(lc, &t);
+    if (!lots)
+        return TREU_ENOMEM;
+    struct entry e;
+    rc = entry_write(lc, ms, type, total, tmpl, lots, now, &e);
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        struct lot *l = &ms->lots[rs[k].at];
+        if (rs[k].fresh) {
+            memcpy(l->entry_id, e.id, sizeof l->entry_id);
+            rc = store_lot_insert(lc->tx->conn, lc->pid, ms->m.id, l);
+        } else {
+            rc = store_lot_update(lc->tx->conn, lc->pid, ms->m.id, l);
+        }
+    }
+    if (rc == 0)
+        rc = store_program_account(lc->tx->conn, lc->pid, ms->p.id, 0, -total, 0);
+    /* Points whose original expiry has passed come back and expire at once: the member
+     * regains nothing they would not have lost anyway, and the ledger shows both. */
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        struct lot *l = &ms->lots[rs[k].at];
+        if (l->state == LOT_ACTIVE && l->expires_at && l->expires_at <= now && l->remaining > 0)
+            rc = settle_expire(lc, &ms->p, ms, l);
+    }
+    if (rc == 0)
+        rc = member_write(lc, ms);
+    if (rc == 0 && out)
+        out->e = e;
+    return rc;
+}
+
+int loyalty_restore(const struct loyalty_ctx *lc, struct member_state *ms,
+                    const struct entry *debit, const char *type, const struct entry *tmpl,
+                    struct loyalty_move *out)
+{
+    ASSERT(debit->points < 0 && strcmp(debit->member_id, ms->m.id) == 0);
+    int lrc = loyalty_lots(lc, ms); /* the takes go back into lots that may be open */
+    if (lrc < 0)
+        return lrc;
+    cJSON *takes = debit->lots_json ? cJSON_Parse(debit->lots_json) : NULL;
+    if (!cJSON_IsArray(takes)) {
+        cJSON_Delete(takes);
+        return TREU_EINVAL;
+    }
+    int64_t total = 0, before = ms->m.balance;
+    size_t cap = (size_t)cJSON_GetArraySize(takes) + 1, n = 0;
+    struct restored *rs = arena_alloc(lc->a, cap * sizeof *rs);
+    int rc = rs ? 0 : TREU_ENOMEM;
+    for (const cJSON *it = takes->child; rc == 0 && it; it = it->next) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
+        const cJSON *pj = cJSON_GetObjectItemCaseSensitive(it, "points");
+        int64_t pts = cJSON_IsNumber(pj) ? -(int64_t)pj->valuedouble : 0;
+        if (!cJSON_IsString(id) || pts <= 0 || pts > LOYALTY_POINTS_MAX) {
+            rc = TREU_EINVAL;
+            break;
+        }
+        bool fresh = false;
+        ptrdiff_t at = restore_target(lc, ms, id->valuestring, pts, &fresh, &rc);
+        if (at < 0)
+            break;
+        struct lot *l = &ms->lots[at];
+        l->remaining += pts;
+        l->state = LOT_ACTIVE;
+        lot_pay_debt(ms, l, before); /* a program that allows debt is paid back first */
+        before += pts;
+        rs[n++] = (struct restored){(size_t)at, pts, fresh};
+        total += pts;
+    }
+    cJSON_Delete(takes);
+    if (rc < 0)
+        return rc;
+    ASSERT(total == -debit->points && total <= ms->m.subtracted);
+    return restore_write(lc, ms, rs, n, total, type, tmpl, out);
+}

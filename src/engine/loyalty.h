@@ -167,4 +167,15 @@ const struct tier *loyalty_tier_for(const struct tier *tiers, size_t n, int64_t 
 TREU_MUST_USE int loyalty_expiry_at(struct zones *zs, const struct program *p, int64_t earned_at,
                                     int64_t *expires_at);
 
+/* Gives back what debit entry `debit` (of this member, points < 0) took, as one entry of
+ * `type` with +points and the references in *tmpl: each take returns to the lot it came
+ * from while that lot is still good (active or spent, its expiry not passed); otherwise to
+ * a fresh lot that keeps the original expiry. A fresh lot whose expiry has already passed
+ * expires in the same command (a POINTS_EXPIRATION entry follows): the member regains
+ * nothing they would have lost anyway. Moves the program's subtracted account back; the
+ * caller runs loyalty_tier_rules. TREU_EINVAL when the entry's lots list is unreadable. */
+TREU_MUST_USE int loyalty_restore(const struct loyalty_ctx *lc, struct member_state *ms,
+                                  const struct entry *debit, const char *type,
+                                  const struct entry *tmpl, struct loyalty_move *out);
+
 #endif

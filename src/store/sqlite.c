@@ -1645,6 +1645,7 @@ static void sqlite_ops_build(void)
     sqlite_ops = sqlite_base_ops;
     sqlite_redemption_ops(&sqlite_ops);
     sqlite_webhook_ops(&sqlite_ops);
+    sqlite_reward_ops(&sqlite_ops);
 }
 
 int store_sqlite_open(const char *path, struct store **out)

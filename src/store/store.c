@@ -524,3 +524,105 @@ int store_webhook_attempt_list(struct store_conn *c, const char *pid, const char
 {
     return c->ops->webhook_attempt_list(c, pid, delivery_id, max, a, out, n);
 }
+
+int store_reward_insert(struct store_conn *c, const char *pid, const struct reward *r)
+{
+    return c->ops->reward_insert(c, pid, r);
+}
+
+int store_reward_update(struct store_conn *c, const char *pid, const struct reward *r)
+{
+    return c->ops->reward_update(c, pid, r);
+}
+
+int store_reward_get(struct store_conn *c, const char *pid, const char *id, struct arena *a,
+                     struct reward *out)
+{
+    return c->ops->reward_get(c, pid, id, a, out);
+}
+
+int store_reward_list(struct store_conn *c, const char *pid, const struct page *pg, struct arena *a,
+                      struct reward **out, size_t *n, int64_t *total)
+{
+    return c->ops->reward_list(c, pid, pg, a, out, n, total);
+}
+
+int store_reward_delete(struct store_conn *c, const char *pid, const char *id)
+{
+    return c->ops->reward_delete(c, pid, id);
+}
+
+int store_reward_stock_set(struct store_conn *c, const char *pid, const char *reward_id,
+                           const char *variant, bool limited, int64_t stock)
+{
+    ASSERT(!limited || stock >= 0);
+    return c->ops->reward_stock_set(c, pid, reward_id, variant, limited, stock);
+}
+
+int store_reward_stock_list(struct store_conn *c, const char *pid, const char *reward_id,
+                            struct arena *a, struct reward_stock **out, size_t *n)
+{
+    return c->ops->reward_stock_list(c, pid, reward_id, a, out, n);
+}
+
+int store_reward_stock_take(struct store_conn *c, const char *pid, const char *reward_id,
+                            const char *variant, int64_t qty)
+{
+    ASSERT(qty > 0);
+    return c->ops->reward_stock_take(c, pid, reward_id, variant, qty);
+}
+
+int store_reward_stock_give(struct store_conn *c, const char *pid, const char *reward_id,
+                            const char *variant, int64_t qty)
+{
+    ASSERT(qty > 0);
+    return c->ops->reward_stock_give(c, pid, reward_id, variant, qty);
+}
+
+int store_assignment_insert(struct store_conn *c, const char *pid,
+                            const struct reward_assignment *ra)
+{
+    return c->ops->assignment_insert(c, pid, ra);
+}
+
+int store_assignment_update(struct store_conn *c, const char *pid,
+                            const struct reward_assignment *ra)
+{
+    return c->ops->assignment_update(c, pid, ra);
+}
+
+int store_assignment_get(struct store_conn *c, const char *pid, const char *id, struct arena *a,
+                         struct reward_assignment *out)
+{
+    return c->ops->assignment_get(c, pid, id, a, out);
+}
+
+int store_assignment_get_pair(struct store_conn *c, const char *pid, const char *program_id,
+                              const char *reward_id, struct arena *a, struct reward_assignment *out)
+{
+    return c->ops->assignment_get_pair(c, pid, program_id, reward_id, a, out);
+}
+
+int store_assignment_delete(struct store_conn *c, const char *pid, const char *id)
+{
+    return c->ops->assignment_delete(c, pid, id);
+}
+
+int store_assignment_list(struct store_conn *c, const char *pid, const char *reward_id,
+                          const char *program_id, const struct page *pg, struct arena *a,
+                          struct reward_assignment **out, size_t *n, int64_t *total)
+{
+    return c->ops->assignment_list(c, pid, reward_id, program_id, pg, a, out, n, total);
+}
+
+int store_lot_get(struct store_conn *c, const char *pid, const char *member_id, const char *id,
+                  struct arena *a, struct lot *out)
+{
+    return c->ops->lot_get(c, pid, member_id, id, a, out);
+}
+
+int store_entry_get(struct store_conn *c, const char *pid, const char *member_id, const char *id,
+                    struct arena *a, struct entry *out)
+{
+    return c->ops->entry_get(c, pid, member_id, id, a, out);
+}

@@ -642,6 +642,62 @@ TREU_MUST_USE int store_webhook_attempt_insert(struct store_conn *c, const char 
 TREU_MUST_USE int store_webhook_attempt_list(struct store_conn *c, const char *pid,
                                              const char *delivery_id, size_t max, struct arena *a,
                                              struct webhook_attempt **out, size_t *n);
+/* Rewards (sqlite_rewards.c). A reward's stock lives in reward_stock rows: variant "" for
+ * the reward as a whole, one row per variant; no row or stock NULL = unlimited. */
+TREU_MUST_USE int store_reward_insert(struct store_conn *c, const char *pid,
+                                      const struct reward *r);
+/* Writes name, type, body, active and updated_at. TREU_ENOTFOUND. */
+TREU_MUST_USE int store_reward_update(struct store_conn *c, const char *pid,
+                                      const struct reward *r);
+TREU_MUST_USE int store_reward_get(struct store_conn *c, const char *pid, const char *id,
+                                   struct arena *a, struct reward *out);
+/* Newest first. */
+TREU_MUST_USE int store_reward_list(struct store_conn *c, const char *pid, const struct page *pg,
+                                    struct arena *a, struct reward **out, size_t *n,
+                                    int64_t *total);
+/* Deletes the reward with its stock rows and assignments (redemptions keep its id). */
+TREU_MUST_USE int store_reward_delete(struct store_conn *c, const char *pid, const char *id);
+/* Sets the limit of one stock row (creating it with nothing redeemed); `limited` false =
+ * unlimited. TREU_ECONFLICT (nothing changed) when more than `stock` is already redeemed. */
+TREU_MUST_USE int store_reward_stock_set(struct store_conn *c, const char *pid,
+                                         const char *reward_id, const char *variant, bool limited,
+                                         int64_t stock);
+/* Every stock row of a reward, by variant ("" first). At most 1,000. */
+TREU_MUST_USE int store_reward_stock_list(struct store_conn *c, const char *pid,
+                                          const char *reward_id, struct arena *a,
+                                          struct reward_stock **out, size_t *n);
+/* Takes `qty` (> 0) from a stock row in one conditional update: TREU_ECONFLICT (nothing
+ * changed) when fewer are left, TREU_ENOTFOUND when the row does not exist. */
+TREU_MUST_USE int store_reward_stock_take(struct store_conn *c, const char *pid,
+                                          const char *reward_id, const char *variant, int64_t qty);
+/* Gives `qty` back: TREU_ECONFLICT when fewer were redeemed, TREU_ENOTFOUND without a row. */
+TREU_MUST_USE int store_reward_stock_give(struct store_conn *c, const char *pid,
+                                          const char *reward_id, const char *variant, int64_t qty);
+/* TREU_ECONFLICT when the reward is already assigned to the program. */
+TREU_MUST_USE int store_assignment_insert(struct store_conn *c, const char *pid,
+                                          const struct reward_assignment *ra);
+/* Writes points, body and updated_at. */
+TREU_MUST_USE int store_assignment_update(struct store_conn *c, const char *pid,
+                                          const struct reward_assignment *ra);
+TREU_MUST_USE int store_assignment_get(struct store_conn *c, const char *pid, const char *id,
+                                       struct arena *a, struct reward_assignment *out);
+/* The assignment of `reward_id` in `program_id`. */
+TREU_MUST_USE int store_assignment_get_pair(struct store_conn *c, const char *pid,
+                                            const char *program_id, const char *reward_id,
+                                            struct arena *a, struct reward_assignment *out);
+TREU_MUST_USE int store_assignment_delete(struct store_conn *c, const char *pid, const char *id);
+/* Newest first, of one reward and/or one program (NULL = any); at most 1,000 per page. */
+TREU_MUST_USE int store_assignment_list(struct store_conn *c, const char *pid,
+                                        const char *reward_id, const char *program_id,
+                                        const struct page *pg, struct arena *a,
+                                        struct reward_assignment **out, size_t *n, int64_t *total);
+/* One lot of a member, whatever its state (a rollback puts points back where they came
+ * from). */
+TREU_MUST_USE int store_lot_get(struct store_conn *c, const char *pid, const char *member_id,
+                                const char *id, struct arena *a, struct lot *out);
+/* One entry of a member by id. */
+TREU_MUST_USE int store_entry_get(struct store_conn *c, const char *pid, const char *member_id,
+                                  const char *id, struct arena *a, struct entry *out);
 
 /* The backend table. Each backend fills one; the functions above dispatch through it. */
 struct store_ops {
@@ -782,6 +838,38 @@ struct store_ops {
     int (*webhook_attempt_list)(struct store_conn *c, const char *pid, const char *delivery_id,
                                 size_t max, struct arena *a, struct webhook_attempt **out,
                                 size_t *n);
+    int (*reward_insert)(struct store_conn *c, const char *pid, const struct reward *r);
+    int (*reward_update)(struct store_conn *c, const char *pid, const struct reward *r);
+    int (*reward_get)(struct store_conn *c, const char *pid, const char *id, struct arena *a,
+                      struct reward *out);
+    int (*reward_list)(struct store_conn *c, const char *pid, const struct page *pg,
+                       struct arena *a, struct reward **out, size_t *n, int64_t *total);
+    int (*reward_delete)(struct store_conn *c, const char *pid, const char *id);
+    int (*reward_stock_set)(struct store_conn *c, const char *pid, const char *reward_id,
+                            const char *variant, bool limited, int64_t stock);
+    int (*reward_stock_list)(struct store_conn *c, const char *pid, const char *reward_id,
+                             struct arena *a, struct reward_stock **out, size_t *n);
+    int (*reward_stock_take)(struct store_conn *c, const char *pid, const char *reward_id,
+                             const char *variant, int64_t qty);
+    int (*reward_stock_give)(struct store_conn *c, const char *pid, const char *reward_id,
+                             const char *variant, int64_t qty);
+    int (*assignment_insert)(struct store_conn *c, const char *pid,
+                             const struct reward_assignment *ra);
+    int (*assignment_update)(struct store_conn *c, const char *pid,
+                             const struct reward_assignment *ra);
+    int (*assignment_get)(struct store_conn *c, const char *pid, const char *id, struct arena *a,
+                          struct reward_assignment *out);
+    int (*assignment_get_pair)(struct store_conn *c, const char *pid, const char *program_id,
+                               const char *reward_id, struct arena *a,
+                               struct reward_assignment *out);
+    int (*assignment_delete)(struct store_conn *c, const char *pid, const char *id);
+    int (*assignment_list)(struct store_conn *c, const char *pid, const char *reward_id,
+                           const char *program_id, const struct page *pg, struct arena *a,
+                           struct reward_assignment **out, size_t *n, int64_t *total);
+    int (*lot_get)(struct store_conn *c, const char *pid, const char *member_id, const char *id,
+                   struct arena *a, struct lot *out);
+    int (*entry_get)(struct store_conn *c, const char *pid, const char *member_id, const char *id,
+                     struct arena *a, struct entry *out);
 };
 
 /* Every backend's store and connection begin with these, so dispatch needs no casts

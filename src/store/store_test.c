@@ -777,6 +777,215 @@ static void test_read_only_connection(void **state)
     store_conn_free(r);
 }
 
+/* ---- rewards, stock, assignments ---- */
+
+static void test_rewards_crud(void **state)
+{
+    struct fixture *f = *state;
+    struct reward r = {.id = "rew_1",
+                       .name = "Mug",
+                       .type = "MATERIAL",
+                       .active = true,
+                       .body_json = "{\"stock\":3}",
+                       .created_at = 100};
+    assert_int_equal(store_reward_insert(f->w, P1, &r), 0);
+    assert_int_equal(store_reward_insert(f->w, P1, &r), TREU_ECONFLICT);
+    struct reward r2 = r;
+    snprintf(r2.id, sizeof r2.id, "rew_2");
+    r2.created_at = 200;
+    assert_int_equal(store_reward_insert(f->w, P1, &r2), 0);
+
+    struct reward got;
+    assert_int_equal(store_reward_get(f->w, P1, "rew_1", &f->a, &got), 0);
+    assert_string_equal(got.name, "Mug");
+    assert_string_equal(got.type, "MATERIAL");
+    assert_string_equal(got.body_json, "{\"stock\":3}");
+    assert_true(got.active);
+    assert_int_equal(got.updated_at, 100);
+    r.name = "Big mug";
+    r.active = false;
+    r.updated_at = 300;
+    assert_int_equal(store_reward_update(f->w, P1, &r), 0);
+    assert_int_equal(store_reward_get(f->w, P1, "rew_1", &f->a, &got), 0);
+    assert_string_equal(got.name, "Big mug");
+    assert_false(got.active);
+    assert_int_equal(got.updated_at, 300);
+
+    struct reward *rows;
+    size_t n;
+    int64_t total;
+    struct page pg = {.limit = 1};
+    assert_int_equal(store_reward_list(f->w, P1, &pg, &f->a, &rows, &n, &total), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(total, 2);
+    assert_string_equal(rows[0].id, "rew_2"); /* newest first */
+    pg.offset = 1;
+    assert_int_equal(store_reward_list(f->w, P1, &pg, &f->a, &rows, &n, &total), 0);
+    assert_string_equal(rows[0].id, "rew_1");
+
+    /* Deleting takes the stock rows and assignments with it. */
+    assert_int_equal(store_reward_stock_set(f->w, P1, "rew_2", "", true, 5), 0);
+    struct reward_assignment ra = {.id = "rewa_1",
+                                   .reward_id = "rew_2",
+                                   .program_id = "camp_1",
+                                   .has_points = true,
+                                   .points = 10,
+                                   .created_at = 400};
+    assert_int_equal(store_assignment_insert(f->w, P1, &ra), 0);
+    assert_int_equal(store_reward_delete(f->w, P1, "rew_2"), 0);
+    assert_int_equal(store_reward_delete(f->w, P1, "rew_2"), TREU_ENOTFOUND);
+    struct reward_stock *st;
+    assert_int_equal(store_reward_stock_list(f->w, P1, "rew_2", &f->a, &st, &n), 0);
+    assert_int_equal(n, 0);
+    struct reward_assignment ga;
+    assert_int_equal(store_assignment_get(f->w, P1, "rewa_1", &f->a, &ga), TREU_ENOTFOUND);
+}
+
+static void test_reward_stock(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(store_reward_stock_set(f->w, P1, "rew_1", "", true, 2), 0);
+    assert_int_equal(store_reward_stock_set(f->w, P1, "rew_1", "fair", false, 0), 0);
+    assert_int_equal(store_reward_stock_take(f->w, P1, "rew_1", "", 1), 0);
+    assert_int_equal(store_reward_stock_take(f->w, P1, "rew_1", "", 2), TREU_ECONFLICT);
+    assert_int_equal(store_reward_stock_take(f->w, P1, "rew_1", "", 1), 0);
+    assert_int_equal(store_reward_stock_take(f->w, P1, "rew_1", "", 1), TREU_ECONFLICT);
+    assert_int_equal(store_reward_stock_take(f->w, P1, "rew_1", "dark", 1), TREU_ENOTFOUND);
+    for (int i = 0; i < 50; i++) /* unlimited */
+        assert_int_equal(store_reward_stock_take(f->w, P1, "rew_1", "fair", 1), 0);
+    /* The limit cannot drop below what is redeemed; unlimited can always be set. */
+    assert_int_equal(store_reward_stock_set(f->w, P1, "rew_1", "", true, 1), TREU_ECONFLICT);
+    assert_int_equal(store_reward_stock_set(f->w, P1, "rew_1", "fair", true, 49), TREU_ECONFLICT);
+    assert_int_equal(store_reward_stock_set(f->w, P1, "rew_1", "fair", true, 50), 0);
+    assert_int_equal(store_reward_stock_take(f->w, P1, "rew_1", "fair", 1), TREU_ECONFLICT);
+
+    struct reward_stock *st;
+    size_t n;
+    assert_int_equal(store_reward_stock_list(f->w, P1, "rew_1", &f->a, &st, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(st[0].variant, "");
+    assert_true(st[0].limited);
+    assert_int_equal(st[0].stock, 2);
+    assert_int_equal(st[0].redeemed, 2);
+    assert_string_equal(st[1].variant, "fair");
+    assert_int_equal(st[1].redeemed, 50);
+
+    assert_int_equal(store_reward_stock_give(f->w, P1, "rew_1", "", 2), 0);
+    assert_int_equal(store_reward_stock_give(f->w, P1, "rew_1", "", 1), TREU_ECONFLICT);
+    assert_int_equal(store_reward_stock_take(f->w, P1, "rew_1", "", 2), 0);
+
+    /* The other project sees none of it and cannot move it. */
+    assert_int_equal(store_reward_stock_list(f->w, P2, "rew_1", &f->a, &st, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_reward_stock_take(f->w, P2, "rew_1", "", 1), TREU_ENOTFOUND);
+    assert_int_equal(store_reward_stock_give(f->w, P2, "rew_1", "", 1), TREU_ENOTFOUND);
+}
+
+static void test_reward_assignments(void **state)
+{
+    struct fixture *f = *state;
+    struct reward_assignment ra = {.id = "rewa_1",
+                                   .reward_id = "rew_1",
+                                   .program_id = "camp_1",
+                                   .has_points = true,
+                                   .points = 100,
+                                   .created_at = 100};
+    assert_int_equal(store_assignment_insert(f->w, P1, &ra), 0);
+    struct reward_assignment dup = ra;
+    snprintf(dup.id, sizeof dup.id, "rewa_x");
+    assert_int_equal(store_assignment_insert(f->w, P1, &dup), TREU_ECONFLICT); /* same pair */
+    assert_int_equal(store_assignment_insert(f->w, P2, &dup), 0); /* other project: fine */
+    struct reward_assignment coin = {.id = "rewa_2",
+                                     .reward_id = "rew_2",
+                                     .program_id = "camp_1",
+                                     .body_json = "{\"tiers\":[]}",
+                                     .created_at = 200};
+    assert_int_equal(store_assignment_insert(f->w, P1, &coin), 0);
+    struct reward_assignment other = {.id = "rewa_3",
+                                      .reward_id = "rew_1",
+                                      .program_id = "camp_2",
+                                      .has_points = true,
+                                      .points = 5,
+                                      .created_at = 300};
+    assert_int_equal(store_assignment_insert(f->w, P1, &other), 0);
+
+    struct reward_assignment got;
+    assert_int_equal(store_assignment_get(f->w, P1, "rewa_2", &f->a, &got), 0);
+    assert_false(got.has_points);
+    assert_string_equal(got.body_json, "{\"tiers\":[]}");
+    assert_int_equal(store_assignment_get_pair(f->w, P1, "camp_1", "rew_1", &f->a, &got), 0);
+    assert_string_equal(got.id, "rewa_1");
+    assert_int_equal(got.points, 100);
+    assert_null(got.body_json);
+    assert_int_equal(store_assignment_get_pair(f->w, P2, "camp_1", "rew_1", &f->a, &got), 0);
+    assert_string_equal(got.id, "rewa_x");
+    assert_int_equal(store_assignment_get(f->w, P2, "rewa_1", &f->a, &got), TREU_ENOTFOUND);
+
+    ra.points = 150;
+    ra.updated_at = 400;
+    assert_int_equal(store_assignment_update(f->w, P1, &ra), 0);
+    assert_int_equal(store_assignment_get(f->w, P1, "rewa_1", &f->a, &got), 0);
+    assert_int_equal(got.points, 150);
+    assert_int_equal(got.updated_at, 400);
+    assert_int_equal(store_assignment_update(f->w, P2, &coin), TREU_ENOTFOUND);
+
+    struct reward_assignment *rows;
+    size_t n;
+    int64_t total;
+    struct page pg = {.limit = 10};
+    assert_int_equal(store_assignment_list(f->w, P1, "rew_1", NULL, &pg, &f->a, &rows, &n, &total),
+                     0);
+    assert_int_equal(n, 2);
+    assert_int_equal(total, 2);
+    assert_string_equal(rows[0].id, "rewa_3");
+    assert_int_equal(store_assignment_list(f->w, P1, NULL, "camp_1", &pg, &f->a, &rows, &n, &total),
+                     0);
+    assert_int_equal(total, 2);
+    assert_string_equal(rows[0].id, "rewa_2");
+    assert_int_equal(store_assignment_list(f->w, P2, NULL, NULL, &pg, &f->a, &rows, &n, &total), 0);
+    assert_int_equal(total, 1);
+
+    assert_int_equal(store_assignment_delete(f->w, P2, "rewa_1"), TREU_ENOTFOUND);
+    assert_int_equal(store_assignment_delete(f->w, P1, "rewa_1"), 0);
+    assert_int_equal(store_assignment_delete(f->w, P1, "rewa_1"), TREU_ENOTFOUND);
+}
+
+static void test_lot_entry_get(void **state)
+{
+    struct fixture *f = *state;
+    struct lot l = {.id = "lopb_1",
+                    .amount = 50,
+                    .remaining = 0,
+                    .state = LOT_SPENT,
+                    .expires_at = 900,
+                    .entry_id = "vtx_1",
+                    .created_at = 100};
+    assert_int_equal(store_lot_insert(f->w, P1, "v_1", &l), 0);
+    struct lot got;
+    assert_int_equal(store_lot_get(f->w, P1, "v_1", "lopb_1", &f->a, &got), 0);
+    assert_int_equal(got.state, LOT_SPENT); /* not an open lot, still readable */
+    assert_int_equal(got.amount, 50);
+    assert_int_equal(got.expires_at, 900);
+    assert_int_equal(store_lot_get(f->w, P2, "v_1", "lopb_1", &f->a, &got), TREU_ENOTFOUND);
+    assert_int_equal(store_lot_get(f->w, P1, "v_2", "lopb_1", &f->a, &got), TREU_ENOTFOUND);
+
+    struct entry e = {.id = "vtx_9",
+                      .member_id = "v_1",
+                      .seq = 1,
+                      .program_id = "camp_1",
+                      .type = "POINTS_REDEMPTION",
+                      .points = -50,
+                      .lots_json = "[{\"id\":\"lopb_1\",\"points\":-50}]",
+                      .created_at = 200};
+    assert_int_equal(store_entry_insert(f->w, P1, &e), 0);
+    struct entry ge;
+    assert_int_equal(store_entry_get(f->w, P1, "v_1", "vtx_9", &f->a, &ge), 0);
+    assert_string_equal(ge.type, "POINTS_REDEMPTION");
+    assert_int_equal(ge.points, -50);
+    assert_string_equal(ge.lots_json, e.lots_json);
+    assert_int_equal(store_entry_get(f->w, P2, "v_1", "vtx_9", &f->a, &ge), TREU_ENOTFOUND);
+}
+
 int main(void)
 {
     /* Migrations log at info; the refused writes of the read-only test log errors, which
@@ -799,6 +1008,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_redemptions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_savepoints, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rewards_crud, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reward_stock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reward_assignments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lot_entry_get, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
