@@ -9,6 +9,7 @@
 #include "core/rules.h"
 #include "core/tstime.h"
 #include "engine/loyalty.h"
+#include "engine/outbox.h"
 #include "engine/rewards.h"
 
 #include <string.h>
@@ -1668,7 +1669,8 @@ static int fulfilment_apply(struct command *cmd, const struct writer_tx *tx)
         cmd_error(cmd, r, 400, "fulfilment_not_applicable", "Nothing to fulfil", d);
         return 0;
     }
-    if (strcmp(red.fulfilment, rc_->fulfilment) != 0) {
+    bool changed = strcmp(red.fulfilment, rc_->fulfilment) != 0;
+    if (changed) {
         if (!fulfilment_step_ok(red.fulfilment, rc_->fulfilment)) {
             snprintf(d, sizeof d, "fulfilment: cannot go from %s to %s", red.fulfilment,
                      rc_->fulfilment);
@@ -1683,6 +1685,9 @@ static int fulfilment_apply(struct command *cmd, const struct writer_tx *tx)
     jw_init(&w, &cmd->body);
     redemption_row_render(&w, &red);
     cmd->status = 200;
+    if (rc == 0 && strcmp(red.fulfilment, "DELIVERED") == 0 && changed)
+        rc = outbox_emit(tx, r->project_id, "customer.reward_redemptions.completed",
+                         buf_cstr(&cmd->body));
     return rc;
 }
 

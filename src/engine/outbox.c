@@ -26,6 +26,8 @@ static const char *const outbox_types[] = {
     "redemption.rollback.succeeded",
     "voucher.published",
     "customer.reward_redemptions.created",
+    "customer.reward_redemptions.completed",
+    "customer.reward_redemptions.rolledback",
 };
 
 bool outbox_event_known(const char *type)

@@ -7,6 +7,8 @@
  * command's savepoint drops anything else. */
 #include "engine/rewards.h"
 
+#include "engine/outbox.h"
+
 #include "core/json.h"
 #include "core/rules.h"
 #include "core/tstime.h"
@@ -516,7 +518,7 @@ static int redeem_record(const struct loyalty_ctx *lc, struct member_state *ms,
 {
     struct redemption *red = &out->red;
     memset(red, 0, sizeof *red);
-    ids_make(lc->tx->rng, "r_", red->id);
+    ids_make_at(lc->tx->rng, lc->tx->now_us, "r_", red->id);
     red->kind = "reward";
     red->status = "SUCCEEDED";
     red->customer_id = ms->m.customer_id;
@@ -537,7 +539,12 @@ static int redeem_record(const struct loyalty_ctx *lc, struct member_state *ms,
     red->body_json = render(render_ctx, ms, out);
     if (!red->body_json)
         return TREU_ENOMEM;
-    return store_redemption_insert(lc->tx->conn, lc->pid, red);
+    int rc = store_redemption_insert(lc->tx->conn, lc->pid, red);
+    /* The answer is the event: a CUSTOM reward's fulfilment (a ticket, an experience)
+     * starts from it. */
+    return rc == 0
+               ? outbox_emit(lc->tx, lc->pid, "customer.reward_redemptions.created", red->body_json)
+               : rc;
 }
 
 int rewards_redeem(const struct loyalty_ctx *lc, struct member_state *ms,
@@ -638,7 +645,7 @@ static int rollback_record(const struct loyalty_ctx *lc, rewards_render_fn rende
 {
     struct redemption *orig = &out->original, *rb = &out->r.red;
     memset(rb, 0, sizeof *rb);
-    ids_make(lc->tx->rng, "rr_", rb->id);
+    ids_make_at(lc->tx->rng, lc->tx->now_us, "rr_", rb->id);
     rb->kind = "rollback";
     rb->status = "SUCCEEDED";
     rb->customer_id = orig->customer_id;
@@ -661,7 +668,11 @@ static int rollback_record(const struct loyalty_ctx *lc, rewards_render_fn rende
     if (!rb->body_json || !orig->rollback_id)
         return TREU_ENOMEM;
     int rc = store_redemption_update(lc->tx->conn, lc->pid, orig);
-    return rc == 0 ? store_redemption_insert(lc->tx->conn, lc->pid, rb) : rc;
+    if (rc == 0)
+        rc = store_redemption_insert(lc->tx->conn, lc->pid, rb);
+    return rc == 0 ? outbox_emit(lc->tx, lc->pid, "customer.reward_redemptions.rolledback",
+                                 rb->body_json)
+                   : rc;
 }
 
 int rewards_rollback(const struct loyalty_ctx *lc, const char *redemption_id, const char *reason,

@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import { startTreu, api, uid, createProject, sleep, TS_RE } from './harness.mjs';
 import { assertError, createProgram, newMember, createRules, enc } from './loyalty-helpers.mjs';
+import { createReward, assign, redeem, programWithMember } from './rewards-helpers.mjs';
 
 const WH_RE = /^wh_[A-Za-z0-9]+$/;
 const WHEVT_RE = /^whevt_[A-Za-z0-9]+$/;
@@ -262,6 +263,36 @@ describe('webhooks: delivery', () => {
       assert.equal(x.status, 'DELIVERED');
       assert.equal(x.last_status_code, 200);
       assert.equal(x.next_attempt_at, null);
+    }
+  });
+
+  test('a CUSTOM reward redeemed, delivered and rolled back raises reward redemption events', async () => {
+    const rx = await receiver();
+    try {
+      const w = await createWebhook(t, { url: rx.url, events: ['customer.reward_redemptions.created',
+        'customer.reward_redemptions.completed', 'customer.reward_redemptions.rolledback'] });
+      rx.secrets.push(w.secret);
+      const { p, m } = await programWithMember(t, 100);
+      const rw = await createReward(t, { type: 'CUSTOM', parameters: { custom: { kind: 'ticket' } } });
+      await assign(t, p.id, rw.id, 40);
+      const red = await redeem(t, p.id, m.id, { reward: { id: rw.id } });
+      assert.equal(red.status, 200, red.text);
+      const got = await waitFor('the created event', () => rx.events.find((e) => e.type === 'customer.reward_redemptions.created'));
+      assert.equal(got.data.id, red.json.id, 'the event carries the redemption as answered');
+      assert.equal(got.data.reward.id, rw.id);
+      assert.equal(got.data.reward.type, 'CUSTOM');
+      const f = await api(t, 'PUT', `/v1/loyalties/${enc(p.id)}/members/${enc(m.id)}/redemptions/${enc(red.json.id)}`, { body: { fulfilment: 'DELIVERED' } });
+      assert.equal(f.status, 200, f.text);
+      await waitFor('the completed event', () => rx.events.find((e) => e.type === 'customer.reward_redemptions.completed'));
+      const rb = await api(t, 'POST', `/v1/redemptions/${enc(red.json.id)}/rollback`);
+      assert.equal(rb.status, 200, rb.text);
+      const back = await waitFor('the rolledback event', () => rx.events.find((e) => e.type === 'customer.reward_redemptions.rolledback'));
+      assert.equal(back.data.id, rb.json.id);
+      assert.equal(rx.badSignatures, 0);
+      assert.deepEqual(rx.events.map((e) => e.type), ['customer.reward_redemptions.created',
+        'customer.reward_redemptions.completed', 'customer.reward_redemptions.rolledback']);
+    } finally {
+      await rx.close();
     }
   });
 
