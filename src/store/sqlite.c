@@ -1613,6 +1613,7 @@ static void sqlite_ops_build(void)
 {
     sqlite_ops = sqlite_base_ops;
     sqlite_redemption_ops(&sqlite_ops);
+    sqlite_voucher_ops(&sqlite_ops);
 }
 
 int store_sqlite_open(const char *path, struct store **out)

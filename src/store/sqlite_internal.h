@@ -70,6 +70,7 @@ TREU_MUST_USE int sq_query_int(struct sqlite_conn *c, sqlite3_stmt *st, int64_t 
 
 /* Each file of the backend beyond sqlite.c fills its part of the ops table. */
 void sqlite_redemption_ops(struct store_ops *ops);
+void sqlite_voucher_ops(struct store_ops *ops);
 
 #define SQ_CONN(bc) struct sqlite_conn *c = (struct sqlite_conn *)(bc)
 
