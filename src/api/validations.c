@@ -310,6 +310,7 @@ static int validate_run(struct request *r, const struct redeem_input *in, struct
     if (rc == 0) {
         cr->o.customer_id = cr->has_customer && cr->cu.id[0] ? cr->cu.id : cr->o.customer_id;
         api_order_view(&cr->o, &cr->vo);
+        cr->vo.has_amount = in->has_order;
         cr->customer_metadata =
             cr->has_customer && cr->cu.metadata_json ? cJSON_Parse(cr->cu.metadata_json) : NULL;
         cr->ctx = (struct voucher_context){.customer = cr->has_customer ? &cr->cu : NULL,
@@ -369,8 +370,10 @@ static void single_render(struct jw *w, const struct redeem_input *in, const str
         error_render(w, o);
     } else {
         value_render(w, vs, o);
-        jw_key(w, "order");
-        api_order_totals_render(w, &cr->o, o->discount + o->gift);
+        if (in->has_order) {
+            jw_key(w, "order");
+            api_order_totals_render(w, &cr->o, o->discount + o->gift);
+        }
         jw_kv_time(w, "start_date", vs->start_date);
         jw_kv_time(w, "expiration_date", vs->expiration_date);
         jw_kv_raw(w, "metadata", vs->v.metadata_json ? vs->v.metadata_json : "{}");
@@ -477,8 +480,10 @@ void api_validations_create(struct request *r)
     stack_list(&w, in, cr, "redeemables", 0);
     stack_list(&w, in, cr, "inapplicable_redeemables", 1);
     stack_list(&w, in, cr, "skipped_redeemables", 2);
-    jw_key(&w, "order");
-    api_order_totals_render(&w, &cr->o, cr->failures ? 0 : cr->applied);
+    if (in->has_order) {
+        jw_key(&w, "order");
+        api_order_totals_render(&w, &cr->o, cr->failures ? 0 : cr->applied);
+    }
     jw_kv_str(&w, "tracking_id", api_tracking_id(cr->has_customer ? &cr->cu : NULL));
     jw_key(&w, "stacking_rules");
     jw_obj_open(&w);

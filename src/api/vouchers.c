@@ -30,6 +30,7 @@ struct voucher_cmd {
     const char *metadata_json;
     bool has_quantity_field, has_quantity;
     int64_t quantity;
+    struct opt_str category, info; /* update */
 };
 
 void api_cmd_error(struct command *cmd, struct request *r, int status, const char *key,
@@ -234,6 +235,26 @@ static int voucher_create(struct command *cmd, const struct writer_tx *tx, struc
     return 0;
 }
 
+/* The voucher's body with category / additional_info replaced (a campaign's voucher keeps
+ * only these in its body). NULL when out of memory. */
+static const char *body_with_text(struct request *r, const char *body_json,
+                                  const struct voucher_cmd *vc)
+{
+    cJSON *b = cJSON_Parse(body_json ? body_json : "{}");
+    const struct opt_str *f[] = {&vc->category, &vc->info};
+    const char *names[] = {"category", "additional_info"};
+    for (size_t i = 0; b && i < 2; i++) {
+        if (!f[i]->set)
+            continue;
+        cJSON_DeleteItemFromObjectCaseSensitive(b, names[i]);
+        if (f[i]->v)
+            cJSON_AddItemToObject(b, names[i], cJSON_CreateString(f[i]->v));
+    }
+    const char *out = b ? req_json_text(r, b) : NULL;
+    cJSON_Delete(b);
+    return out;
+}
+
 /* Applies an update / enable / disable to a loaded voucher. */
 static bool voucher_overlay(struct command *cmd, struct voucher_cmd *vc, struct voucher *v)
 {
@@ -247,6 +268,11 @@ static bool voucher_overlay(struct command *cmd, struct voucher_cmd *vc, struct 
         v->expiration_date = vc->expiry;
     if (vc->metadata_json)
         v->metadata_json = vc->metadata_json;
+    if ((vc->category.set || vc->info.set) &&
+        !(v->body_json = body_with_text(vc->r, v->body_json, vc))) {
+        api_cmd_error(cmd, vc->r, 503, "out_of_memory", "Try again", "the voucher is too large");
+        return false;
+    }
     if (vc->has_quantity_field) {
         if (vc->has_quantity && vc->quantity < v->redeemed) {
             api_cmd_error(cmd, vc->r, 400, "invalid_param", "Invalid quantity",
@@ -410,10 +436,16 @@ static int create_input_or_reply(struct request *r, const cJSON *body, struct vo
 
 static int update_input_or_reply(struct request *r, const cJSON *body, struct voucher_cmd *vc)
 {
-    static const char *const fields[] = {"start_date", "expiration_date", "active",
-                                         "metadata",   "redemption",      NULL};
-    static const char *const ignored[] = {"object", "id", "code", "created_at", "updated_at", NULL};
+    static const char *const fields[] = {
+        "start_date", "expiration_date", "active",          "metadata",
+        "redemption", "category",        "additional_info", NULL};
+    static const char *const ignored[] = {"object",     "id",   "code", "created_at",
+                                          "updated_at", "type", NULL};
     if (req_known_fields_or_reply(r, body, fields, ignored, "") < 0 ||
+        req_string_field_or_reply(r, body, "category", VOUCHER_TEXT_BYTES_MAX, true,
+                                  &vc->category) < 0 ||
+        req_string_field_or_reply(r, body, "additional_info", VOUCHER_TEXT_BYTES_MAX, true,
+                                  &vc->info) < 0 ||
         dates_or_reply(r, body, vc) < 0)
         return -1;
     const cJSON *red = cJSON_GetObjectItemCaseSensitive(body, "redemption");

@@ -642,24 +642,31 @@ static bool check_state(const struct voucher_state *vs, const struct voucher_con
     return o->res == VOUCHER_OK;
 }
 
-/* What the voucher is worth on `remaining`; gift credits must be there. */
+/* What the voucher is worth on `remaining`; gift credits must be there. Without an order
+ * amount a gift voucher needs the credits asked; with one it pays at most what is left. */
 static void check_value(const struct voucher_state *vs, const struct voucher_context *ctx,
                         int64_t remaining, int64_t credits, struct voucher_outcome *o)
 {
     const struct voucher_order *ord = ctx->order;
+    bool has_amount = ord && ord->has_amount;
     if (!vs->spec.gift) {
-        o->discount = vouchers_discount(&vs->spec.d, remaining, ord ? ord->items : NULL);
+        o->discount =
+            has_amount ? vouchers_discount(&vs->spec.d, remaining, ord ? ord->items : NULL) : 0;
         return;
     }
     int64_t balance = vs->v.gift_balance;
     int64_t want = credits > 0 ? credits : balance;
-    if (ord && ord->has_amount && want > remaining)
+    if (has_amount && want > remaining)
         want = remaining;
     if (balance <= 0 || credits > balance)
-        fail(o, VOUCHER_GIFT_EXCEEDED, "gift voucher %s has less balance than asked", vs->v.code);
-    else if (want <= 0)
+        fail(o, VOUCHER_GIFT_EXCEEDED, "gift voucher %s has a balance of %lld, less than asked",
+             vs->v.code, (long long)balance);
+    else if (!has_amount && credits == 0)
         fail(o, VOUCHER_MISSING_ORDER,
              "gift voucher %s: give order.amount or gift.credits to say how much to use",
+             vs->v.code);
+    else if (want <= 0)
+        fail(o, VOUCHER_MISSING_ORDER, "gift voucher %s: the order has nothing left to pay",
              vs->v.code);
     else
         o->gift = want;
@@ -744,7 +751,9 @@ static int give_back(const struct writer_tx *tx, const char *pid, const struct r
     if (rc == 0) {
         int64_t gift = v.is_gift ? orig->amount : 0;
         rc = store_voucher_counters_add(tx->conn, pid, v.id, -1, gift, tx->now_us);
-        ASSERT(rc != TREU_ECONFLICT); /* a redemption took one, so one can go back */
+        /* A redemption took one, so one goes back; a conflict means `voucher_id` now
+         * finds another voucher (a code spelled like the deleted voucher's id): skip it. */
+        rc = rc == TREU_ECONFLICT ? 0 : rc;
     }
     if ((rc == 0 || rc == TREU_ENOTFOUND) && orig->campaign_id && orig->amount > 0) {
         rc = store_campaign_budget_add(tx->conn, pid, orig->campaign_id, -orig->amount);

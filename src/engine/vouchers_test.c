@@ -6,9 +6,13 @@
 #include <cmocka.h>
 
 #include "core/json.h"
+#include "core/log.h"
 #include "engine/vouchers.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct arena arena;
 
@@ -167,6 +171,213 @@ static void test_code_space(void **state)
     assert_int_equal(vouchers_code_space(&cc), INT64_MAX);
 }
 
+/* ---- against a real store: generation, issuing, redemption and rollback ---- */
+
+struct db {
+    char dir[64];
+    struct store *s;
+    struct store_conn *w;
+    uint64_t seed;
+    struct rng rng;
+    struct writer_tx tx;
+};
+
+static void splitmix_fill(void *ctx, void *out, size_t n)
+{
+    uint64_t *x = ctx;
+    unsigned char *o = out;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        o[i] = (unsigned char)(z ^ (z >> 31));
+    }
+}
+
+static void db_open(struct db *d)
+{
+    memset(d, 0, sizeof *d);
+    snprintf(d->dir, sizeof d->dir, "/tmp/treu-vouchers-XXXXXX");
+    assert_non_null(mkdtemp(d->dir));
+    char url[128];
+    snprintf(url, sizeof url, "sqlite:%s/t.db", d->dir);
+    int version;
+    assert_int_equal(store_open(url, &d->s), 0);
+    assert_int_equal(store_migrate(d->s, &version), 0);
+    assert_int_equal(store_conn_open(d->s, true, &d->w), 0);
+    assert_int_equal(store_begin(d->w), 0);
+    d->seed = 42;
+    d->rng = (struct rng){splitmix_fill, &d->seed};
+    d->tx = (struct writer_tx){.conn = d->w, .now_us = 1000000, .rng = &d->rng};
+}
+
+static void db_close(struct db *d)
+{
+    store_rollback(d->w);
+    store_conn_free(d->w);
+    store_free(d->s);
+    DIR *dir = opendir(d->dir);
+    struct dirent *e;
+    char path[384];
+    while (dir && (e = readdir(dir)) != NULL) {
+        snprintf(path, sizeof path, "%s/%s", d->dir, e->d_name);
+        if (e->d_name[0] != '.')
+            unlink(path);
+    }
+    if (dir)
+        closedir(dir);
+    rmdir(d->dir);
+}
+
+/* A campaign whose stored body holds `tmpl` as its voucher template. */
+static void make_campaign(struct db *d, const char *id, const char *tmpl, struct campaign *cp,
+                          struct voucher_spec *s)
+{
+    char why[200] = "", body[512];
+    assert_int_equal(spec_from(tmpl, NULL, s, why), 0);
+    snprintf(body, sizeof body, "{\"voucher\":%s}", tmpl);
+    *cp = (struct campaign){.name = id,
+                            .type = "DISCOUNT_COUPONS",
+                            .active = true,
+                            .body_json = arena_strdup(&arena, body),
+                            .created_at = 1};
+    snprintf(cp->id, sizeof cp->id, "%s", id);
+    assert_int_equal(store_campaign_insert(d->w, "p", cp), 0);
+}
+
+static void test_issue_claims_then_generates(void **state)
+{
+    (void)state;
+    struct db d;
+    db_open(&d);
+    struct campaign cp;
+    struct voucher_spec s;
+    make_campaign(&d, "camp_a",
+                  "{\"discount\":{\"type\":\"AMOUNT\",\"amount_off\":5},"
+                  "\"code_config\":{\"pattern\":\"W-######\"}}",
+                  &cp, &s);
+    enum voucher_result res;
+    assert_int_equal(vouchers_generate(&d.tx, "p", &cp, &s, 2, &res), 0);
+    assert_int_equal(res, VOUCHER_OK);
+    struct voucher v1, v2, v3;
+    assert_int_equal(vouchers_issue(&d.tx, "p", &arena, "camp_a", "cust_1", "reward", &v1, &res),
+                     0);
+    assert_int_equal(res, VOUCHER_OK);
+    assert_int_equal(vouchers_issue(&d.tx, "p", &arena, "camp_a", "cust_2", "reward", &v2, &res),
+                     0);
+    /* Both generated codes are taken: the third is generated on the spot. */
+    assert_int_equal(vouchers_issue(&d.tx, "p", &arena, "camp_a", "cust_3", "reward", &v3, &res),
+                     0);
+    assert_int_equal(res, VOUCHER_OK);
+    assert_string_equal(v1.holder_id, "cust_1");
+    assert_string_equal(v3.holder_id, "cust_3");
+    assert_int_equal(strncmp(v3.code, "W-", 2), 0);
+    assert_int_equal(strlen(v3.code), 8);
+    assert_string_not_equal(v1.code, v2.code);
+    struct campaign got;
+    assert_int_equal(store_campaign_get(d.w, "p", "camp_a", &arena, &got), 0);
+    assert_int_equal(got.vouchers_count, 3);
+    struct publication *pubs;
+    size_t n;
+    int64_t total;
+    struct publication_query q = {.campaign_id = "camp_a"};
+    struct page pg = {.limit = 10};
+    assert_int_equal(store_publication_list(d.w, "p", &q, &pg, &arena, &pubs, &n, &total), 0);
+    assert_int_equal(total, 3);
+    assert_string_equal(pubs[0].channel, "reward");
+    /* Unknown and disabled campaigns are outcomes, not errors. */
+    assert_int_equal(vouchers_issue(&d.tx, "p", &arena, "nope", "cust_1", NULL, &v1, &res), 0);
+    assert_int_equal(res, VOUCHER_NOT_FOUND);
+    got.active = false;
+    assert_int_equal(store_campaign_update(d.w, "p", &got), 0);
+    assert_int_equal(vouchers_issue(&d.tx, "p", &arena, "camp_a", "cust_1", NULL, &v1, &res), 0);
+    assert_int_equal(res, VOUCHER_CAMPAIGN_DISABLED);
+    /* Another project sees none of it. */
+    assert_int_equal(vouchers_issue(&d.tx, "q", &arena, "camp_a", "cust_1", NULL, &v1, &res), 0);
+    assert_int_equal(res, VOUCHER_NOT_FOUND);
+    db_close(&d);
+}
+
+static void test_generate_retries_collisions(void **state)
+{
+    (void)state;
+    struct db d;
+    db_open(&d);
+    struct campaign cp;
+    struct voucher_spec s;
+    /* 2^6 = 64 possible codes: 16 of them collide often but fit. */
+    make_campaign(&d, "camp_small",
+                  "{\"discount\":{\"type\":\"AMOUNT\",\"amount_off\":5},"
+                  "\"code_config\":{\"pattern\":\"######\",\"charset\":\"AB\"}}",
+                  &cp, &s);
+    enum voucher_result res;
+    assert_int_equal(vouchers_generate(&d.tx, "p", &cp, &s, 16, &res), 0);
+    assert_int_equal(res, VOUCHER_OK);
+    struct voucher *rows;
+    size_t n;
+    int64_t total;
+    struct voucher_query q = {.campaign_id = "camp_small"};
+    struct page pg = {.limit = 100};
+    assert_int_equal(store_voucher_list(d.w, "p", &q, &pg, &arena, &rows, &n, &total), 0);
+    assert_int_equal(total, 16);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(strspn(rows[i].code, "AB"), 6);
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(rows[i].code, rows[j].code);
+    }
+    /* 64 more cannot fit in the 48 codes left. */
+    assert_int_equal(vouchers_generate(&d.tx, "p", &cp, &s, 64, &res), 0);
+    assert_int_equal(res, VOUCHER_CODE_EXHAUSTED);
+    db_close(&d);
+}
+
+static void test_redeem_and_rollback(void **state)
+{
+    (void)state;
+    struct db d;
+    db_open(&d);
+    struct voucher_spec s;
+    char why[200];
+    assert_int_equal(spec_from("{\"type\":\"GIFT_VOUCHER\",\"gift\":{\"amount\":5000},"
+                               "\"redemption\":{\"quantity\":1}}",
+                               NULL, &s, why),
+                     0);
+    struct voucher v;
+    vouchers_from_spec(&s, NULL, 1, &v);
+    snprintf(v.id, sizeof v.id, "v_gift");
+    v.code = "GIFT";
+    v.body_json = "{\"type\":\"GIFT_VOUCHER\",\"gift\":{\"amount\":5000},"
+                  "\"redemption\":{\"quantity\":1}}";
+    assert_int_equal(store_voucher_insert(d.w, "p", &v), 0);
+    struct voucher_state vs;
+    assert_int_equal(vouchers_load(d.w, "p", &arena, "GIFT", &vs), 0);
+    struct voucher_order ord = {.has_amount = true, .amount = 3000};
+    struct customer cu = {.id = "cust_1"};
+    struct voucher_context ctx = {.customer = &cu, .order = &ord, .now = 2};
+    struct voucher_outcome o;
+    assert_int_equal(vouchers_check(d.w, "p", &arena, &vs, &ctx, 3000, 0, &o), 0);
+    assert_int_equal(o.res, VOUCHER_OK);
+    assert_int_equal(o.gift, 3000);
+    struct redemption tmpl = {.customer_id = "cust_1"}, row, rb;
+    assert_int_equal(vouchers_redeem(&d.tx, "p", &vs, &tmpl, &o, &row), 0);
+    assert_int_equal(o.res, VOUCHER_OK);
+    assert_int_equal(row.amount, 3000);
+    assert_int_equal(vouchers_load(d.w, "p", &arena, "GIFT", &vs), 0);
+    assert_int_equal(vs.v.gift_balance, 2000);
+    assert_int_equal(vouchers_check(d.w, "p", &arena, &vs, &ctx, 3000, 0, &o), 0);
+    assert_int_equal(o.res, VOUCHER_QUANTITY_EXCEEDED);
+    enum voucher_result res;
+    assert_int_equal(vouchers_rollback(&d.tx, "p", &row, NULL, NULL, &rb, &res), 0);
+    assert_int_equal(res, VOUCHER_OK);
+    assert_int_equal(strncmp(rb.id, "rr_", 3), 0);
+    assert_int_equal(vouchers_load(d.w, "p", &arena, "GIFT", &vs), 0);
+    assert_int_equal(vs.v.gift_balance, 5000);
+    assert_int_equal(vs.v.redeemed, 0);
+    assert_int_equal(vouchers_rollback(&d.tx, "p", &row, NULL, NULL, &rb, &res), 0);
+    assert_int_equal(res, VOUCHER_ROLLED_BACK);
+    db_close(&d);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -183,10 +394,16 @@ static int teardown(void **state)
 
 int main(void)
 {
+    log_set_level(LOG_ERROR); /* migrations log at info */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_discount_amounts), cmocka_unit_test(test_discount_units),
-        cmocka_unit_test(test_spec_errors),      cmocka_unit_test(test_spec_round_trip),
+        cmocka_unit_test(test_discount_amounts),
+        cmocka_unit_test(test_discount_units),
+        cmocka_unit_test(test_spec_errors),
+        cmocka_unit_test(test_spec_round_trip),
         cmocka_unit_test(test_code_space),
+        cmocka_unit_test(test_issue_claims_then_generates),
+        cmocka_unit_test(test_generate_retries_collisions),
+        cmocka_unit_test(test_redeem_and_rollback),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

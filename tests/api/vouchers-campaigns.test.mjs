@@ -136,6 +136,66 @@ describe('campaigns and codes', () => {
   });
 });
 
+describe('standalone vouchers', () => {
+  let t;
+  before(async () => { t = await startTreu(); });
+  after(async () => { await t?.stop(); });
+
+  test('create with and without a code, get, update, list, delete', async () => {
+    const code = uid('WELCOME');
+    const c = await api(t, 'POST', `/v1/vouchers/${code}`, { body: { type: 'DISCOUNT_VOUCHER', discount: { type: 'AMOUNT', amount_off: 1000 }, redemption: { quantity: 5, per_customer: 1 }, category: 'welcome', metadata: { a: 1 } } });
+    assert.equal(c.status, 201, c.text);
+    assert.match(c.json.id, /^v_/);
+    assert.equal(c.json.code, code);
+    assert.equal(c.json.campaign, null);
+    assert.equal(c.json.category, 'welcome');
+    assert.deepEqual(c.json.redemption.quantity, 5);
+    assert.equal(c.json.redemption.per_customer, 1);
+    assert.equal((await api(t, 'GET', `/v1/vouchers/${c.json.id}`)).json.code, code);
+    const gen = await api(t, 'POST', '/v1/vouchers', { body: { type: 'DISCOUNT_VOUCHER', discount: { type: 'FIXED', fixed_amount: 100 }, code_config: { prefix: 'GEN-', length: 6 } } });
+    assert.equal(gen.status, 201, gen.text);
+    assert.match(gen.json.code, /^GEN-[0-9A-Z]{6}$/);
+    // The SDK's Vouchers.create without a code posts to /v1/vouchers/ (encode(undefined) is "").
+    const sdk = await api(t, 'POST', '/v1/vouchers/', { body: { type: 'DISCOUNT_VOUCHER', discount: { type: 'AMOUNT', amount_off: 1 } } });
+    assert.equal(sdk.status, 201, sdk.text);
+    const u = await api(t, 'PUT', `/v1/vouchers/${code}`, { body: { code, active: false, category: 'vip', redemption: { quantity: 7 }, expiration_date: '2099-01-01' } });
+    assert.equal(u.status, 200, u.text);
+    assert.deepEqual([u.json.active, u.json.category, u.json.redemption.quantity, u.json.expiration_date], [false, 'vip', 7, '2099-01-01T00:00:00.000Z']);
+    assert.deepEqual(u.json.discount, { type: 'AMOUNT', amount_off: 1000 });
+    const badU = await api(t, 'PUT', `/v1/vouchers/${code}`, { body: { discount: { type: 'AMOUNT', amount_off: 5 } } });
+    assert.equal(badU.status, 400);
+    assert.match(badU.json.details, /discount/);
+    const dup = await api(t, 'POST', `/v1/vouchers/${code}`, { body: { type: 'DISCOUNT_VOUCHER', discount: { type: 'AMOUNT', amount_off: 1 } } });
+    assert.equal(dup.status, 409);
+    const list = await api(t, 'GET', '/v1/vouchers?limit=100');
+    assert.equal(list.json.total, 3);
+    assert.equal(list.json.data_ref, 'vouchers');
+    assert.equal((await api(t, 'DELETE', `/v1/vouchers/${code}`)).status, 204);
+    assert.equal((await api(t, 'GET', `/v1/vouchers/${code}`)).status, 404);
+    assert.equal((await api(t, 'DELETE', `/v1/vouchers/${code}`)).status, 404);
+  });
+
+  test('bad voucher input gets a 400 naming the field and writes nothing', async () => {
+    for (const [path, body, field] of [
+      ['/v1/vouchers/X1', { type: 'DISCOUNT_VOUCHER' }, 'discount'],
+      ['/v1/vouchers/X1', { type: 'LUCKY_DRAW' }, 'type'],
+      ['/v1/vouchers/X1', { discount: { type: 'AMOUNT', amount_off: 1e14 } }, 'amount_off'],
+      ['/v1/vouchers/X1', { discount: { type: 'AMOUNT', amount_off: 5, amount_off_formula: 'x' } }, 'formula'],
+      ['/v1/vouchers/X1', { discount: { type: 'UNIT', unit_off: 1 } }, 'unit_type'],
+      ['/v1/vouchers/X1', { discount: { type: 'AMOUNT', amount_off: 5 }, code: 'X2' }, 'code'],
+      ['/v1/vouchers/X1', { discount: { type: 'AMOUNT', amount_off: 5 }, validation_rules: 'val_1' }, 'validation_rules'],
+      ['/v1/vouchers/X1', { discount: { type: 'AMOUNT', amount_off: 5 }, start_date: 'tomorrow' }, 'start_date'],
+      ['/v1/vouchers', { discount: { type: 'AMOUNT', amount_off: 5 }, code: 'has space' }, 'code'],
+      ['/v1/vouchers', { type: 'GIFT_VOUCHER', gift: { amount: 0 } }, 'gift.amount'],
+    ]) {
+      const r = await api(t, 'POST', path, { body });
+      assert.equal(r.status, 400, `${JSON.stringify(body)} → ${r.text}`);
+      assert.ok(r.json.details.includes(field), `${field} not in ${r.json.details}`);
+    }
+    assert.equal((await api(t, 'GET', '/v1/vouchers/X1')).status, 404);
+  });
+});
+
 describe('publications', () => {
   let t;
   before(async () => { t = await startTreu(); });
