@@ -3,7 +3,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTreu, api, uid } from './harness.mjs';
-import { voucher, getVoucher, redeem, validate } from './vouchers-helpers.mjs';
+import { campaign, voucher, getVoucher, redeem, validate } from './vouchers-helpers.mjs';
 
 describe('voucher discounts', () => {
   let t;
@@ -67,6 +67,23 @@ describe('voucher discounts', () => {
     r = await redeem(t, later.code, { order: { amount: 5000 } });
     assert.equal(r.status, 200, r.text);
     assert.equal((await getVoucher(t, gone.code)).redemption.redeemed_quantity, 0);
+  });
+
+  test("a campaign's dates and state apply to its vouchers", async () => {
+    const old = await campaign(t, { opts: { vouchers_count: 1, expiration_date: '2021-01-01T00:00:00Z' } });
+    const code = (await api(t, 'GET', `/v1/vouchers?campaign=${old.id}`)).json.vouchers[0].code;
+    let r = await redeem(t, code, { order: { amount: 5000 } });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.key, 'voucher_expired');
+    const u = await api(t, 'PUT', `/v1/campaigns/${old.id}`, { body: { expiration_date: null } });
+    assert.equal(u.status, 200, u.text);
+    assert.equal((await api(t, 'POST', `/v1/campaigns/${old.id}/disable`)).status, 200);
+    r = await redeem(t, code, { order: { amount: 5000 } });
+    assert.equal(r.json.key, 'campaign_disabled');
+    assert.equal((await api(t, 'POST', `/v1/campaigns/${old.id}/enable`)).status, 200);
+    r = await redeem(t, code, { order: { amount: 5000 } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.amount, 1000);
   });
 
   test('quantity and per-customer limits', async () => {
