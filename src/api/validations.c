@@ -138,6 +138,9 @@ int api_redeem_input_or_reply(struct request *r, bool stackable, const char *cod
     memset(in, 0, sizeof *in);
     in->stackable = stackable;
     in->channel = r->io->header(r, "X-Voucherify-Channel");
+    if (in->channel && (strlen(in->channel) > REDEEM_TEXT_BYTES_MAX ||
+                        !json_utf8_valid(in->channel, strlen(in->channel))))
+        in->channel = NULL; /* a label only: one we cannot store as text is dropped */
     cJSON *body;
     if (r->body.len == 0 && !stackable)
         body = NULL;

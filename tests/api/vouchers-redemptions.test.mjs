@@ -140,10 +140,11 @@ describe('voucher redemptions', () => {
   test('idempotent redemption: the same key answers the same redemption once', async () => {
     const code = uid('IDEM');
     await voucher(t, code, { redemption: { quantity: 5 } });
-    const headers = { 'Idempotency-Key': uid('k') };
+    const headers = { 'Idempotency-Key': uid('k'), 'X-Voucherify-Channel': 'pos-7' };
     const a = await redeem(t, code, { order: { amount: 5000 } }, { headers });
     const b = await redeem(t, code, { order: { amount: 5000 } }, { headers });
     assert.equal(a.status, 200, a.text);
+    assert.equal(a.json.channel.channel_id, 'pos-7');
     assert.equal(b.text, a.text);
     assert.equal((await getVoucher(t, code)).redemption.redeemed_quantity, 1);
   });
