@@ -95,6 +95,61 @@ void api_tier_rewards_list(struct request *r);
 void api_member_rewards_list(struct request *r);
 void api_member_redeem_reward(struct request *r);
 void api_member_redemption_fulfilment(struct request *r);
-void api_reward_redemption_rollback(struct request *r);
+/* Inside a command: rolls back reward redemption `redemption_id` (the rollback handler of
+ * /v1/redemptions dispatches here by the redemption's kind) and writes the answer. */
+int api_reward_rollback_apply(struct command *cmd, const struct writer_tx *tx, struct request *r,
+                              const char *redemption_id, const char *reason);
+
+/* Discount and gift campaigns, vouchers, publications, validations and redemptions
+ * (campaigns.c, vouchers.c, publications.c, redemptions.c). */
+void api_campaigns_create(struct request *r);
+void api_campaigns_get(struct request *r);
+void api_campaigns_update(struct request *r);
+void api_campaigns_delete(struct request *r);
+void api_campaigns_list(struct request *r);
+void api_campaigns_enable(struct request *r);
+void api_campaigns_disable(struct request *r);
+void api_campaigns_add_voucher(struct request *r);
+void api_vouchers_create(struct request *r);
+void api_vouchers_get(struct request *r);
+void api_vouchers_update(struct request *r);
+void api_vouchers_delete(struct request *r);
+void api_vouchers_list(struct request *r);
+void api_vouchers_enable(struct request *r);
+void api_vouchers_disable(struct request *r);
+void api_publications_create(struct request *r);
+void api_publications_list(struct request *r);
+void api_vouchers_validate(struct request *r);
+void api_validations_create(struct request *r);
+void api_vouchers_redeem(struct request *r);
+void api_redemptions_create(struct request *r);
+void api_redemptions_get(struct request *r);
+void api_redemptions_list(struct request *r);
+void api_vouchers_redemptions(struct request *r);
+void api_redemptions_rollback(struct request *r);
+
+/* Shared by the voucher resources (vouchers.c). */
+struct voucher_state;
+struct voucher_spec;
+struct page;
+/* Renders a voucher as Voucherify's VouchersResponse. */
+void api_voucher_render(struct jw *w, const struct voucher_state *vs);
+/* A campaign's validation_rules_assignments list. */
+void api_campaign_rules_render(struct jw *w, const struct voucher_spec *s, const char *id);
+/* Writes an error answer into a command's body (writer thread). */
+void api_cmd_error(struct command *cmd, struct request *r, int status, const char *key,
+                   const char *message, const char *fmt, ...) TREU_PRINTF(6, 7);
+/* The first of the spec's validation rules that does not exist (NULL: all do); *rc < 0 on
+ * storage trouble. */
+const char *api_rules_missing(const struct writer_tx *tx, struct request *r,
+                              const struct voucher_spec *s, int *rc);
+/* A voucher code from a path or body: -1 after replying 400. */
+int api_code_or_reply(struct request *r, const char *code, const char *where);
+/* limit and page query parameters. */
+int api_page_or_reply(struct request *r, struct page *pg);
+/* The campaign (id or name) and customer (id or source_id) named by the query's `campaign`
+ * and `customer` filters; unknown ones become "-", which matches nothing. */
+int api_filter_ids(struct request *r, struct store_conn *c, const char **campaign_id,
+                   const char **customer_id);
 
 #endif

@@ -1409,6 +1409,18 @@ static void redeemed_reward(struct jw *w, const struct member_state *ms,
     jw_item(w, product);
     jw_key(w, "variant");
     jw_item(w, variant);
+    if (o->issued) { /* CAMPAIGN: the coupon the member got */
+        jw_key(w, "voucher");
+        jw_obj_open(w);
+        jw_kv_str(w, "id", o->voucher.id);
+        jw_kv_str(w, "code", o->voucher.code);
+        jw_kv_str(w, "campaign_id", o->voucher.campaign_id);
+        jw_kv_str(w, "type", o->voucher.type);
+        jw_kv_bool(w, "active", o->voucher.active);
+        jw_kv_str(w, "holder_id", o->voucher.holder_id);
+        jw_kv_str(w, "object", "voucher");
+        jw_obj_close(w);
+    }
     jw_kv_time(w, "created_at", o->reward.created_at);
     jw_kv_time(w, "updated_at", o->reward.updated_at);
     jw_kv_str(w, "object", "reward");
@@ -1724,10 +1736,15 @@ void api_member_redemption_fulfilment(struct request *r)
     api_submit(r);
 }
 
-static int rollback_apply(struct command *cmd, const struct writer_tx *tx)
+int api_reward_rollback_apply(struct command *cmd, const struct writer_tx *tx, struct request *r,
+                              const char *redemption_id, const char *reason)
 {
-    struct redeem_cmd *rc_ = cmd->input;
-    struct request *r = rc_->r;
+    struct redeem_cmd *rc_ = arena_zalloc(&r->arena, sizeof *rc_);
+    if (!rc_)
+        return TREU_ENOMEM;
+    rc_->r = r;
+    rc_->redemption_id = redemption_id;
+    rc_->reason = reason;
     struct loyalty_ctx lc = rctx(r, tx);
     struct rewards_rollback_out *out = arena_zalloc(&r->arena, sizeof *out);
     if (!out)
@@ -1745,6 +1762,11 @@ static int rollback_apply(struct command *cmd, const struct writer_tx *tx)
         snprintf(d, sizeof d, "redemption %.64s is not a reward redemption", rc_->redemption_id);
         cmd_error(cmd, r, 400, "invalid_redemption", "Not a reward redemption", d);
         return 0;
+    case REWARDS_ROLLBACK_VOUCHER_USED:
+        snprintf(d, sizeof d, "redemption %.64s issued voucher %.64s, which was redeemed already",
+                 redemption_id, out->original.issued_voucher_id);
+        cmd_error(cmd, r, 400, "voucher_already_redeemed", "The issued voucher was used", d);
+        return 0;
     case REWARDS_ROLLBACK_ALREADY:
         snprintf(d, sizeof d, "redemption %.64s is %s (rollback %s)", rc_->redemption_id,
                  out->original.status, out->original.rollback_id ? out->original.rollback_id : "-");
@@ -1754,38 +1776,4 @@ static int rollback_apply(struct command *cmd, const struct writer_tx *tx)
     cmd->status = 200;
     buf_append(&cmd->body, out->r.red.body_json, strlen(out->r.red.body_json));
     return 0;
-}
-
-/* POST /v1/redemptions/{redemptionId}/rollback[?reason=…] for reward redemptions. A thin
- * wrapper around rewards_rollback, so one dispatching handler can route voucher and
- * reward redemptions alike. */
-void api_reward_redemption_rollback(struct request *r)
-{
-    static const char *const fields[] = {"reason", "customer", "order", "metadata", NULL};
-    struct redeem_cmd *rc_ = arena_zalloc(&r->arena, sizeof *rc_);
-    if (!rc_) {
-        reply_op_error(r, TREU_ENOMEM);
-        return;
-    }
-    rc_->r = r;
-    rc_->redemption_id = r->params[0];
-    rc_->reason = r->io->query(r, "reason");
-    cJSON *body;
-    if (r->body.len > 0) {
-        struct opt_str reason;
-        if (req_json_object_or_reply(r, &body) < 0 ||
-            req_known_fields_or_reply(r, body, fields, NULL, "") < 0 ||
-            req_string_field_or_reply(r, body, "reason", LOYALTY_REASON_BYTES_MAX - 64, true,
-                                      &reason) < 0)
-            return;
-        if (reason.set)
-            rc_->reason = reason.v;
-    }
-    if (rc_->reason && strlen(rc_->reason) > LOYALTY_REASON_BYTES_MAX - 64) {
-        bad(r, "invalid_param", "Invalid reason", "reason: at most 191 bytes");
-        return;
-    }
-    r->cmd.apply = rollback_apply;
-    r->cmd.input = rc_;
-    api_submit(r);
 }

@@ -8,6 +8,7 @@
 #include "engine/rewards.h"
 
 #include "engine/outbox.h"
+#include "engine/vouchers.h"
 
 #include "core/json.h"
 #include "core/rules.h"
@@ -25,7 +26,8 @@ static const struct {
     [REWARDS_INACTIVE] = {"reward_inactive", "Reward is not active"},
     [REWARDS_NOT_YET] = {"reward_not_active_yet", "Reward is not available yet"},
     [REWARDS_EXPIRED] = {"reward_expired", "Reward is not available anymore"},
-    [REWARDS_UNSUPPORTED] = {"reward_type_unsupported", "Reward type cannot be redeemed yet"},
+    [REWARDS_CAMPAIGN_FAILED] = {"reward_campaign_failed",
+                                 "The reward's campaign issued no voucher"},
     [REWARDS_NOT_ELIGIBLE] = {"reward_not_eligible", "Member is not eligible for this reward"},
     [REWARDS_LIMIT_REACHED] = {"reward_limit_exceeded", "Reward limit reached"},
     [REWARDS_ORDER_REQUIRED] = {"missing_order", "Order required"},
@@ -345,8 +347,6 @@ static void window_check(const struct reward *r, const cJSON *body, int64_t now,
         out->result = REWARDS_NOT_YET;
     else if (end && now >= end)
         out->result = REWARDS_EXPIRED;
-    else if (strcmp(r->type, "CAMPAIGN") == 0)
-        out->result = REWARDS_UNSUPPORTED; /* CAMPAIGN: vouchers_issue() after the vouchers merge */
 }
 
 static int subject_check(struct store_conn *c, const char *pid, struct arena *a, const cJSON *body,
@@ -531,6 +531,7 @@ static int redeem_record(const struct loyalty_ctx *lc, struct member_state *ms,
     red->amount = out->discount;
     red->points = out->points;
     red->entry_id = out->move.e.id;
+    red->issued_voucher_id = out->issued ? out->voucher.id : NULL;
     bool fulfil =
         strcmp(out->reward.type, "MATERIAL") == 0 || strcmp(out->reward.type, "CUSTOM") == 0;
     red->fulfilment = fulfil ? "PENDING" : NULL;
@@ -545,6 +546,37 @@ static int redeem_record(const struct loyalty_ctx *lc, struct member_state *ms,
     return rc == 0
                ? outbox_emit(lc->tx, lc->pid, "customer.reward_redemptions.created", red->body_json)
                : rc;
+}
+
+/* CAMPAIGN: a fresh (or unpublished) voucher of the reward's campaign, published to the
+ * member's customer in this command. A campaign that cannot issue one (disabled, gone,
+ * out of codes) refuses the redemption; the caller's savepoint then drops the debit. */
+static int issue_voucher(const struct loyalty_ctx *lc, const struct member_state *ms,
+                         struct rewards_redeem_out *out)
+{
+    cJSON *body = cJSON_Parse(out->reward.body_json ? out->reward.body_json : "{}");
+    const char *camp = jstr(jget(jget(body, "parameters"), "campaign"), "id");
+    char *ref = camp ? arena_strdup(lc->a, camp) : NULL;
+    cJSON_Delete(body);
+    if (!ref) {
+        out->result = REWARDS_CAMPAIGN_FAILED;
+        snprintf(out->detail, sizeof out->detail, "reward: parameters.campaign.id is missing");
+        return 0;
+    }
+    enum voucher_result vres;
+    int rc = vouchers_issue(lc->tx, lc->pid, lc->a, ref, ms->m.customer_id, "reward", &out->voucher,
+                            &vres);
+    if (rc < 0)
+        return rc;
+    if (vres != VOUCHER_OK) {
+        out->result = REWARDS_CAMPAIGN_FAILED;
+        snprintf(out->detail, sizeof out->detail, "campaign %.64s: %s (%s)", ref,
+                 vouchers_result_reason(vres), vouchers_result_key(vres));
+        return 0;
+    }
+    out->issued = true;
+    out->red.issued_voucher_id = out->voucher.id;
+    return 0;
 }
 
 int rewards_redeem(const struct loyalty_ctx *lc, struct member_state *ms,
@@ -606,9 +638,11 @@ int rewards_redeem(const struct loyalty_ctx *lc, struct member_state *ms,
     }
     if (rc == 0)
         rc = loyalty_tier_rules(lc, ms);
-    /* CAMPAIGN: vouchers_issue() after the vouchers merge; its voucher goes into
-     * out->red.issued_voucher_id and the answer's reward.voucher. */
-    return rc == 0 ? redeem_record(lc, ms, in, render, render_ctx, out) : rc;
+    if (rc == 0 && strcmp(out->reward.type, "CAMPAIGN") == 0)
+        rc = issue_voucher(lc, ms, out);
+    if (rc < 0 || out->result != REWARDS_OK)
+        return rc;
+    return redeem_record(lc, ms, in, render, render_ctx, out);
 }
 
 /* ---- rollback ---- */
@@ -675,6 +709,30 @@ static int rollback_record(const struct loyalty_ctx *lc, rewards_render_fn rende
                    : rc;
 }
 
+/* CAMPAIGN: the voucher the redemption issued is disabled, so the points and the coupon
+ * cannot both be had; once redeemed it cannot be taken back, and neither can the points. */
+static int withdraw_voucher(const struct loyalty_ctx *lc, const struct redemption *orig,
+                            struct rewards_rollback_out *out)
+{
+    if (!orig->issued_voucher_id)
+        return 0;
+    struct voucher v;
+    int rc = store_voucher_get(lc->tx->conn, lc->pid, orig->issued_voucher_id, lc->a, &v);
+    if (rc == TREU_ENOTFOUND)
+        return 0; /* deleted since: nothing left to withdraw */
+    if (rc < 0)
+        return rc;
+    if (v.redeemed > 0) {
+        out->result = REWARDS_ROLLBACK_VOUCHER_USED;
+        return 0;
+    }
+    v.active = false;
+    v.updated_at = lc->tx->now_us;
+    out->r.issued = true;
+    out->r.voucher = v;
+    return store_voucher_update(lc->tx->conn, lc->pid, &v);
+}
+
 int rewards_rollback(const struct loyalty_ctx *lc, const char *redemption_id, const char *reason,
                      rewards_render_fn render, void *render_ctx, struct rewards_rollback_out *out)
 {
@@ -695,6 +753,9 @@ int rewards_rollback(const struct loyalty_ctx *lc, const char *redemption_id, co
         out->result = REWARDS_ROLLBACK_ALREADY;
         return 0;
     }
+    rc = withdraw_voucher(lc, orig, out);
+    if (rc < 0 || out->result != REWARDS_ROLLBACK_OK)
+        return rc;
     struct entry debit;
     rc = loyalty_load(lc, orig->member_id, &out->ms);
     if (rc == 0)

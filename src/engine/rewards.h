@@ -25,18 +25,18 @@
 /* Outcomes, in the order they are checked: the first that applies is answered. */
 enum rewards_result {
     REWARDS_OK,
-    REWARDS_NOT_ASSIGNED,   /* the reward is not offered in the member's program */
-    REWARDS_INACTIVE,       /* the reward was switched off (active: false) */
-    REWARDS_NOT_YET,        /* before its start_date */
-    REWARDS_EXPIRED,        /* at or after its expiration_date */
-    REWARDS_UNSUPPORTED,    /* CAMPAIGN rewards until the vouchers engine is merged */
-    REWARDS_NOT_ELIGIBLE,   /* conditions, tiers, or no variant for this member */
-    REWARDS_LIMIT_REACHED,  /* the per-member limit for the current period */
-    REWARDS_ORDER_REQUIRED, /* COIN without an order amount */
-    REWARDS_POINTS_INVALID, /* COIN points beyond what the order needs; other types: points
-                               differing from the assignment's cost */
-    REWARDS_INSUFFICIENT,   /* the balance does not cover the cost */
-    REWARDS_OUT_OF_STOCK,   /* the variant's or the reward's stock is used up */
+    REWARDS_NOT_ASSIGNED,    /* the reward is not offered in the member's program */
+    REWARDS_INACTIVE,        /* the reward was switched off (active: false) */
+    REWARDS_NOT_YET,         /* before its start_date */
+    REWARDS_EXPIRED,         /* at or after its expiration_date */
+    REWARDS_CAMPAIGN_FAILED, /* CAMPAIGN: its campaign could not issue a voucher */
+    REWARDS_NOT_ELIGIBLE,    /* conditions, tiers, or no variant for this member */
+    REWARDS_LIMIT_REACHED,   /* the per-member limit for the current period */
+    REWARDS_ORDER_REQUIRED,  /* COIN without an order amount */
+    REWARDS_POINTS_INVALID,  /* COIN points beyond what the order needs; other types: points
+                                differing from the assignment's cost */
+    REWARDS_INSUFFICIENT,    /* the balance does not cover the cost */
+    REWARDS_OUT_OF_STOCK,    /* the variant's or the reward's stock is used up */
 };
 
 /* The Voucherify-style error key and a short message for a refusal. */
@@ -95,6 +95,8 @@ struct rewards_redeem_out {
     int64_t discount; /* COIN: the order's discount, smallest currency unit */
     struct loyalty_move move;
     struct redemption red; /* as inserted */
+    bool issued;           /* CAMPAIGN: voucher is the one issued to the member */
+    struct voucher voucher;
 };
 
 /* Renders the answer for a redemption or rollback; the result is stored as the
@@ -115,9 +117,10 @@ TREU_MUST_USE int rewards_redeem(const struct loyalty_ctx *lc, struct member_sta
 
 enum rewards_rollback_result {
     REWARDS_ROLLBACK_OK,
-    REWARDS_ROLLBACK_NOT_FOUND,  /* no such redemption of a reward in this project */
-    REWARDS_ROLLBACK_NOT_REWARD, /* a voucher redemption or a rollback: not ours */
-    REWARDS_ROLLBACK_ALREADY,    /* already rolled back (or failed) */
+    REWARDS_ROLLBACK_NOT_FOUND,    /* no such redemption of a reward in this project */
+    REWARDS_ROLLBACK_NOT_REWARD,   /* a voucher redemption or a rollback: not ours */
+    REWARDS_ROLLBACK_ALREADY,      /* already rolled back (or failed) */
+    REWARDS_ROLLBACK_VOUCHER_USED, /* CAMPAIGN: the issued voucher was redeemed already */
 };
 
 struct rewards_rollback_out {

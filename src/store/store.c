@@ -626,3 +626,105 @@ int store_entry_get(struct store_conn *c, const char *pid, const char *member_id
 {
     return c->ops->entry_get(c, pid, member_id, id, a, out);
 }
+
+int store_campaign_insert(struct store_conn *c, const char *pid, const struct campaign *cp)
+{
+    return c->ops->campaign_insert(c, pid, cp);
+}
+
+int store_campaign_update(struct store_conn *c, const char *pid, const struct campaign *cp)
+{
+    return c->ops->campaign_update(c, pid, cp);
+}
+
+int store_campaign_get(struct store_conn *c, const char *pid, const char *ref, struct arena *a,
+                       struct campaign *out)
+{
+    return c->ops->campaign_get(c, pid, ref, a, out);
+}
+
+int store_campaign_list(struct store_conn *c, const char *pid, const struct page *pg,
+                        struct arena *a, struct campaign **out, size_t *n, int64_t *total)
+{
+    return c->ops->campaign_list(c, pid, pg, a, out, n, total);
+}
+
+int store_campaign_delete(struct store_conn *c, const char *pid, const char *id)
+{
+    return c->ops->campaign_delete(c, pid, id);
+}
+
+int store_campaign_count_add(struct store_conn *c, const char *pid, const char *id, int64_t delta)
+{
+    return c->ops->campaign_count_add(c, pid, id, delta);
+}
+
+int store_campaign_budget_add(struct store_conn *c, const char *pid, const char *id, int64_t delta)
+{
+    return c->ops->campaign_budget_add(c, pid, id, delta);
+}
+
+int store_voucher_insert(struct store_conn *c, const char *pid, const struct voucher *v)
+{
+    return c->ops->voucher_insert(c, pid, v);
+}
+
+int store_voucher_insert_many(struct store_conn *c, const char *pid, const struct voucher *tmpl,
+                              size_t n, const char (*ids)[IDS_MAX_LEN], const char *const *codes,
+                              bool *taken, size_t *inserted)
+{
+    return c->ops->voucher_insert_many(c, pid, tmpl, n, ids, codes, taken, inserted);
+}
+
+int store_voucher_update(struct store_conn *c, const char *pid, const struct voucher *v)
+{
+    return c->ops->voucher_update(c, pid, v);
+}
+
+int store_voucher_get(struct store_conn *c, const char *pid, const char *ref, struct arena *a,
+                      struct voucher *out)
+{
+    return c->ops->voucher_get(c, pid, ref, a, out);
+}
+
+int store_voucher_delete(struct store_conn *c, const char *pid, const char *id)
+{
+    return c->ops->voucher_delete(c, pid, id);
+}
+
+int store_voucher_list(struct store_conn *c, const char *pid, const struct voucher_query *q,
+                       const struct page *pg, struct arena *a, struct voucher **out, size_t *n,
+                       int64_t *total)
+{
+    return c->ops->voucher_list(c, pid, q, pg, a, out, n, total);
+}
+
+int store_voucher_counters_add(struct store_conn *c, const char *pid, const char *id,
+                               int64_t redeemed, int64_t gift, int64_t now)
+{
+    return c->ops->voucher_counters_add(c, pid, id, redeemed, gift, now);
+}
+
+int store_voucher_claim(struct store_conn *c, const char *pid, const char *campaign_id,
+                        const char *customer_id, int64_t now, struct arena *a, struct voucher *out)
+{
+    return c->ops->voucher_claim(c, pid, campaign_id, customer_id, now, a, out);
+}
+
+int store_publication_insert(struct store_conn *c, const char *pid, const struct publication *p)
+{
+    return c->ops->publication_insert(c, pid, p);
+}
+
+int store_publication_get_by_source(struct store_conn *c, const char *pid, const char *source_id,
+                                    struct arena *a, struct publication *out)
+{
+    return c->ops->publication_get_by_source(c, pid, source_id, a, out);
+}
+
+int store_publication_list(struct store_conn *c, const char *pid, const struct publication_query *q,
+                           const struct page *pg, struct arena *a, struct publication **out,
+                           size_t *n, int64_t *total)
+{
+    return c->ops->publication_list(c, pid, q, pg, a, out, n, total);
+}

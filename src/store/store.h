@@ -698,6 +698,84 @@ TREU_MUST_USE int store_lot_get(struct store_conn *c, const char *pid, const cha
 /* One entry of a member by id. */
 TREU_MUST_USE int store_entry_get(struct store_conn *c, const char *pid, const char *member_id,
                                   const char *id, struct arena *a, struct entry *out);
+/* Discount, gift and referral campaigns, their vouchers and publications
+ * (sqlite_vouchers.c). Gets take an id or, failing that, the campaign's name / the
+ * voucher's code. Inserts answer TREU_ECONFLICT on a taken name, code or source_id. */
+TREU_MUST_USE int store_campaign_insert(struct store_conn *c, const char *pid,
+                                        const struct campaign *cp);
+/* Writes name, type, body, active, budget and updated_at. */
+TREU_MUST_USE int store_campaign_update(struct store_conn *c, const char *pid,
+                                        const struct campaign *cp);
+TREU_MUST_USE int store_campaign_get(struct store_conn *c, const char *pid, const char *ref,
+                                     struct arena *a, struct campaign *out);
+/* Newest first. */
+TREU_MUST_USE int store_campaign_list(struct store_conn *c, const char *pid, const struct page *pg,
+                                      struct arena *a, struct campaign **out, size_t *n,
+                                      int64_t *total);
+/* Deletes the campaign with its vouchers and their publications (redemptions stay). */
+TREU_MUST_USE int store_campaign_delete(struct store_conn *c, const char *pid, const char *id);
+/* Adds `delta` to vouchers_count. */
+TREU_MUST_USE int store_campaign_count_add(struct store_conn *c, const char *pid, const char *id,
+                                           int64_t delta);
+/* Adds `delta` (negative gives back) to budget_used unless that would pass the budget or go
+ * below zero: TREU_ECONFLICT then, and nothing changes. Campaigns without a budget accept. */
+TREU_MUST_USE int store_campaign_budget_add(struct store_conn *c, const char *pid, const char *id,
+                                            int64_t delta);
+
+struct voucher_query {
+    const char *campaign_id; /* NULL = any */
+    const char *holder_id;   /* NULL = any */
+};
+
+TREU_MUST_USE int store_voucher_insert(struct store_conn *c, const char *pid,
+                                       const struct voucher *v);
+/* Inserts n vouchers that differ from *tmpl only in id and code, with one prepared
+ * statement. A code that is taken (in the project or earlier in this batch) is skipped and
+ * flagged in taken[i]; everything else is inserted. *inserted counts the rows written. */
+TREU_MUST_USE int store_voucher_insert_many(struct store_conn *c, const char *pid,
+                                            const struct voucher *tmpl, size_t n,
+                                            const char (*ids)[IDS_MAX_LEN],
+                                            const char *const *codes, bool *taken,
+                                            size_t *inserted);
+/* Writes body, active, dates, quantity, gift_amount, holder, metadata and updated_at (not
+ * redeemed or gift_balance: those move only through store_voucher_counters_add). */
+TREU_MUST_USE int store_voucher_update(struct store_conn *c, const char *pid,
+                                       const struct voucher *v);
+TREU_MUST_USE int store_voucher_get(struct store_conn *c, const char *pid, const char *ref,
+                                    struct arena *a, struct voucher *out);
+TREU_MUST_USE int store_voucher_delete(struct store_conn *c, const char *pid, const char *id);
+/* Newest first, filtered. */
+TREU_MUST_USE int store_voucher_list(struct store_conn *c, const char *pid,
+                                     const struct voucher_query *q, const struct page *pg,
+                                     struct arena *a, struct voucher **out, size_t *n,
+                                     int64_t *total);
+/* Adds `redeemed` to the redemption counter and `gift` to the gift balance in one
+ * conditional update: TREU_ECONFLICT (nothing changes) when the quantity would be
+ * exceeded, the counter would go below zero or the balance would go negative. */
+TREU_MUST_USE int store_voucher_counters_add(struct store_conn *c, const char *pid, const char *id,
+                                             int64_t redeemed, int64_t gift, int64_t now);
+/* Publishes the campaign's oldest unpublished voucher to `customer_id` and reads it back.
+ * TREU_ENOTFOUND when the campaign has none left. */
+TREU_MUST_USE int store_voucher_claim(struct store_conn *c, const char *pid,
+                                      const char *campaign_id, const char *customer_id, int64_t now,
+                                      struct arena *a, struct voucher *out);
+
+struct publication_query {
+    const char *customer_id; /* NULL = any */
+    const char *campaign_id; /* NULL = any */
+    const char *voucher_id;  /* NULL = any */
+};
+
+TREU_MUST_USE int store_publication_insert(struct store_conn *c, const char *pid,
+                                           const struct publication *p);
+TREU_MUST_USE int store_publication_get_by_source(struct store_conn *c, const char *pid,
+                                                  const char *source_id, struct arena *a,
+                                                  struct publication *out);
+/* Newest first, filtered. */
+TREU_MUST_USE int store_publication_list(struct store_conn *c, const char *pid,
+                                         const struct publication_query *q, const struct page *pg,
+                                         struct arena *a, struct publication **out, size_t *n,
+                                         int64_t *total);
 
 /* The backend table. Each backend fills one; the functions above dispatch through it. */
 struct store_ops {
@@ -870,6 +948,38 @@ struct store_ops {
                    struct arena *a, struct lot *out);
     int (*entry_get)(struct store_conn *c, const char *pid, const char *member_id, const char *id,
                      struct arena *a, struct entry *out);
+    int (*campaign_insert)(struct store_conn *c, const char *pid, const struct campaign *cp);
+    int (*campaign_update)(struct store_conn *c, const char *pid, const struct campaign *cp);
+    int (*campaign_get)(struct store_conn *c, const char *pid, const char *ref, struct arena *a,
+                        struct campaign *out);
+    int (*campaign_list)(struct store_conn *c, const char *pid, const struct page *pg,
+                         struct arena *a, struct campaign **out, size_t *n, int64_t *total);
+    int (*campaign_delete)(struct store_conn *c, const char *pid, const char *id);
+    int (*campaign_count_add)(struct store_conn *c, const char *pid, const char *id, int64_t delta);
+    int (*campaign_budget_add)(struct store_conn *c, const char *pid, const char *id,
+                               int64_t delta);
+    int (*voucher_insert)(struct store_conn *c, const char *pid, const struct voucher *v);
+    int (*voucher_insert_many)(struct store_conn *c, const char *pid, const struct voucher *tmpl,
+                               size_t n, const char (*ids)[IDS_MAX_LEN], const char *const *codes,
+                               bool *taken, size_t *inserted);
+    int (*voucher_update)(struct store_conn *c, const char *pid, const struct voucher *v);
+    int (*voucher_get)(struct store_conn *c, const char *pid, const char *ref, struct arena *a,
+                       struct voucher *out);
+    int (*voucher_delete)(struct store_conn *c, const char *pid, const char *id);
+    int (*voucher_list)(struct store_conn *c, const char *pid, const struct voucher_query *q,
+                        const struct page *pg, struct arena *a, struct voucher **out, size_t *n,
+                        int64_t *total);
+    int (*voucher_counters_add)(struct store_conn *c, const char *pid, const char *id,
+                                int64_t redeemed, int64_t gift, int64_t now);
+    int (*voucher_claim)(struct store_conn *c, const char *pid, const char *campaign_id,
+                         const char *customer_id, int64_t now, struct arena *a,
+                         struct voucher *out);
+    int (*publication_insert)(struct store_conn *c, const char *pid, const struct publication *p);
+    int (*publication_get_by_source)(struct store_conn *c, const char *pid, const char *source_id,
+                                     struct arena *a, struct publication *out);
+    int (*publication_list)(struct store_conn *c, const char *pid,
+                            const struct publication_query *q, const struct page *pg,
+                            struct arena *a, struct publication **out, size_t *n, int64_t *total);
 };
 
 /* Every backend's store and connection begin with these, so dispatch needs no casts

@@ -986,6 +986,194 @@ static void test_lot_entry_get(void **state)
     assert_int_equal(store_entry_get(f->w, P2, "v_1", "vtx_9", &f->a, &ge), TREU_ENOTFOUND);
 }
 
+static void test_campaigns(void **state)
+{
+    struct fixture *f = *state;
+    struct campaign cp = {.id = "camp_1",
+                          .name = "Summer",
+                          .type = "DISCOUNT_COUPONS",
+                          .body_json = "{\"voucher\":{}}",
+                          .active = true,
+                          .has_budget = true,
+                          .budget = 1000,
+                          .created_at = 100};
+    assert_int_equal(store_campaign_insert(f->w, P1, &cp), 0);
+    struct campaign same_name = cp;
+    snprintf(same_name.id, sizeof same_name.id, "camp_2");
+    assert_int_equal(store_campaign_insert(f->w, P1, &same_name), TREU_ECONFLICT);
+    assert_int_equal(store_campaign_insert(f->w, P2, &same_name), 0); /* other project */
+
+    struct campaign got;
+    assert_int_equal(store_campaign_get(f->w, P1, "Summer", &f->a, &got), 0);
+    assert_string_equal(got.id, "camp_1");
+    assert_true(got.has_budget);
+    assert_int_equal(got.budget, 1000);
+    assert_int_equal(store_campaign_get(f->w, P2, "camp_1", &f->a, &got), TREU_ENOTFOUND);
+
+    /* The budget refuses to be passed and to go below zero. */
+    assert_int_equal(store_campaign_budget_add(f->w, P1, "camp_1", 600), 0);
+    assert_int_equal(store_campaign_budget_add(f->w, P1, "camp_1", 401), TREU_ECONFLICT);
+    assert_int_equal(store_campaign_budget_add(f->w, P1, "camp_1", 400), 0);
+    assert_int_equal(store_campaign_budget_add(f->w, P1, "camp_1", -1001), TREU_ECONFLICT);
+    assert_int_equal(store_campaign_budget_add(f->w, P2, "camp_1", 1), TREU_ECONFLICT);
+    assert_int_equal(store_campaign_count_add(f->w, P1, "camp_1", 5), 0);
+    assert_int_equal(store_campaign_get(f->w, P1, "camp_1", &f->a, &got), 0);
+    assert_int_equal(got.budget_used, 1000);
+    assert_int_equal(got.vouchers_count, 5);
+
+    got.active = false;
+    got.name = "Winter";
+    got.updated_at = 200;
+    assert_int_equal(store_campaign_update(f->w, P1, &got), 0);
+    struct campaign *rows;
+    size_t n;
+    int64_t total;
+    struct page pg = {.limit = 10};
+    assert_int_equal(store_campaign_list(f->w, P1, &pg, &f->a, &rows, &n, &total), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(total, 1);
+    assert_string_equal(rows[0].name, "Winter");
+    assert_false(rows[0].active);
+}
+
+static struct voucher make_voucher(const char *id, const char *code, int64_t at)
+{
+    struct voucher v = {.code = code,
+                        .campaign_id = "camp_1",
+                        .type = "DISCOUNT_VOUCHER",
+                        .active = true,
+                        .has_quantity = true,
+                        .quantity = 2,
+                        .created_at = at};
+    snprintf(v.id, sizeof v.id, "%s", id);
+    return v;
+}
+
+static void test_vouchers(void **state)
+{
+    struct fixture *f = *state;
+    struct voucher v = make_voucher("v_1", "CODE1", 100);
+    assert_int_equal(store_voucher_insert(f->w, P1, &v), 0);
+    struct voucher dup = make_voucher("v_2", "CODE1", 100);
+    assert_int_equal(store_voucher_insert(f->w, P1, &dup), TREU_ECONFLICT);
+    assert_int_equal(store_voucher_insert(f->w, P2, &dup), 0);
+
+    /* Counters: quantity 2 → the third take is refused and changes nothing. */
+    assert_int_equal(store_voucher_counters_add(f->w, P1, "v_1", 1, 0, 1), 0);
+    assert_int_equal(store_voucher_counters_add(f->w, P1, "CODE1", 1, 0, 1), TREU_ECONFLICT);
+    assert_int_equal(store_voucher_counters_add(f->w, P1, "v_1", 1, 0, 1), 0);
+    assert_int_equal(store_voucher_counters_add(f->w, P1, "v_1", 1, 0, 1), TREU_ECONFLICT);
+    assert_int_equal(store_voucher_counters_add(f->w, P2, "v_1", 1, 0, 1), TREU_ECONFLICT);
+    struct voucher got;
+    assert_int_equal(store_voucher_get(f->w, P1, "CODE1", &f->a, &got), 0);
+    assert_string_equal(got.id, "v_1");
+    assert_int_equal(got.redeemed, 2);
+    assert_int_equal(store_voucher_counters_add(f->w, P1, "v_1", -1, 0, 2), 0);
+
+    /* A gift voucher's balance never goes negative. */
+    struct voucher g = make_voucher("v_g", "GIFT1", 150);
+    g.has_quantity = false;
+    g.is_gift = true;
+    g.gift_amount = g.gift_balance = 5000;
+    g.type = "GIFT_VOUCHER";
+    assert_int_equal(store_voucher_insert(f->w, P1, &g), 0);
+    assert_int_equal(store_voucher_counters_add(f->w, P1, "v_g", 1, -3000, 3), 0);
+    assert_int_equal(store_voucher_counters_add(f->w, P1, "v_g", 1, -2001, 3), TREU_ECONFLICT);
+    assert_int_equal(store_voucher_counters_add(f->w, P1, "v_1", 0, -1, 3), TREU_ECONFLICT);
+    assert_int_equal(store_voucher_get(f->w, P1, "v_g", &f->a, &got), 0);
+    assert_int_equal(got.gift_balance, 2000);
+    assert_true(got.is_gift);
+
+    /* Update keeps the counters. */
+    got.active = false;
+    got.holder_id = "cust_a";
+    got.updated_at = 9;
+    assert_int_equal(store_voucher_update(f->w, P1, &got), 0);
+    assert_int_equal(store_voucher_get(f->w, P1, "GIFT1", &f->a, &got), 0);
+    assert_false(got.active);
+    assert_int_equal(got.gift_balance, 2000);
+    assert_string_equal(got.holder_id, "cust_a");
+
+    struct voucher *rows;
+    size_t n;
+    int64_t total;
+    struct page pg = {.limit = 10};
+    struct voucher_query q = {.holder_id = "cust_a"};
+    assert_int_equal(store_voucher_list(f->w, P1, &q, &pg, &f->a, &rows, &n, &total), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(total, 1);
+    q = (struct voucher_query){.campaign_id = "camp_1"};
+    assert_int_equal(store_voucher_list(f->w, P1, &q, &pg, &f->a, &rows, &n, &total), 0);
+    assert_int_equal(total, 2);
+    assert_string_equal(rows[0].id, "v_g"); /* newest first */
+    assert_int_equal(store_voucher_delete(f->w, P1, "v_g"), 0);
+    assert_int_equal(store_voucher_delete(f->w, P1, "v_g"), TREU_ENOTFOUND);
+}
+
+static void test_vouchers_bulk_and_claim(void **state)
+{
+    struct fixture *f = *state;
+    struct voucher v = make_voucher("v_0", "TAKEN", 10);
+    assert_int_equal(store_voucher_insert(f->w, P1, &v), 0);
+    const char ids[4][IDS_MAX_LEN] = {"v_a", "v_b", "v_c", "v_d"};
+    const char *codes[4] = {"A1", "TAKEN", "C3", "A1"};
+    bool taken[4];
+    size_t inserted = 0;
+    struct voucher tmpl = make_voucher("", NULL, 20);
+    assert_int_equal(store_voucher_insert_many(f->w, P1, &tmpl, 4, ids, codes, taken, &inserted),
+                     0);
+    assert_int_equal(inserted, 2);
+    assert_false(taken[0]);
+    assert_true(taken[1]);
+    assert_false(taken[2]);
+    assert_true(taken[3]); /* a repeat inside the batch */
+
+    /* Claims go oldest first, skip held vouchers, and stay in the project. */
+    struct voucher got;
+    assert_int_equal(store_voucher_claim(f->w, P2, "camp_1", "cust_x", 30, &f->a, &got),
+                     TREU_ENOTFOUND);
+    assert_int_equal(store_voucher_claim(f->w, P1, "camp_1", "cust_x", 30, &f->a, &got), 0);
+    assert_string_equal(got.id, "v_0");
+    assert_string_equal(got.holder_id, "cust_x");
+    assert_int_equal(store_voucher_claim(f->w, P1, "camp_1", "cust_y", 31, &f->a, &got), 0);
+    assert_int_equal(store_voucher_claim(f->w, P1, "camp_1", "cust_y", 31, &f->a, &got), 0);
+    assert_int_equal(store_voucher_claim(f->w, P1, "camp_1", "cust_y", 31, &f->a, &got),
+                     TREU_ENOTFOUND);
+
+    struct publication p = {.id = "pub_1",
+                            .voucher_id = "v_0",
+                            .campaign_id = "camp_1",
+                            .customer_id = "cust_x",
+                            .source_id = "s1",
+                            .created_at = 40};
+    assert_int_equal(store_publication_insert(f->w, P1, &p), 0);
+    struct publication p2 = p;
+    snprintf(p2.id, sizeof p2.id, "pub_2");
+    assert_int_equal(store_publication_insert(f->w, P1, &p2), TREU_ECONFLICT);
+    struct publication pg_got;
+    assert_int_equal(store_publication_get_by_source(f->w, P1, "s1", &f->a, &pg_got), 0);
+    assert_string_equal(pg_got.voucher_id, "v_0");
+    assert_int_equal(store_publication_get_by_source(f->w, P2, "s1", &f->a, &pg_got),
+                     TREU_ENOTFOUND);
+    struct publication *rows;
+    size_t n;
+    int64_t total;
+    struct page page = {.limit = 10};
+    struct publication_query q = {.customer_id = "cust_x"};
+    assert_int_equal(store_publication_list(f->w, P1, &q, &page, &f->a, &rows, &n, &total), 0);
+    assert_int_equal(total, 1);
+    assert_int_equal(store_publication_list(f->w, P2, &q, &page, &f->a, &rows, &n, &total), 0);
+    assert_int_equal(total, 0);
+
+    /* Deleting the campaign takes its vouchers and publications with it. */
+    struct campaign cp = {.id = "camp_1", .name = "C", .type = "DISCOUNT_COUPONS", .created_at = 1};
+    assert_int_equal(store_campaign_insert(f->w, P1, &cp), 0);
+    assert_int_equal(store_campaign_delete(f->w, P1, "camp_1"), 0);
+    assert_int_equal(store_voucher_get(f->w, P1, "A1", &f->a, &got), TREU_ENOTFOUND);
+    assert_int_equal(store_publication_list(f->w, P1, &q, &page, &f->a, &rows, &n, &total), 0);
+    assert_int_equal(total, 0);
+}
+
 int main(void)
 {
     /* Migrations log at info; the refused writes of the read-only test log errors, which
@@ -1012,6 +1200,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reward_stock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reward_assignments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lot_entry_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_campaigns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vouchers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vouchers_bulk_and_claim, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@ import {
   createReward, material, assign, redeem, programWithMember, addMember, card, memberRewards,
   assertErr, clock, enc, RED_RE, RR_RE,
 } from './rewards-helpers.mjs';
+import { campaign as vcampaign, getVoucher, redeem as vredeem, validate as vvalidate } from './vouchers-helpers.mjs';
 
 const DAY = 86_400;
 
@@ -100,7 +101,7 @@ describe('reward redemption', () => {
     assert.equal((await api(t, 'GET', `/v1/loyalties/${p.id}`)).json.accounts.outstanding, 100);
 
     assertErr(await api(t, 'POST', `/v1/redemptions/${r.json.id}/rollback`), 400, 'already_rolled_back', rb.json.id);
-    assertErr(await api(t, 'POST', `/v1/redemptions/${rb.json.id}/rollback`), 400, 'invalid_redemption');
+    assertErr(await api(t, 'POST', `/v1/redemptions/${rb.json.id}/rollback`), 400, 'rollback_not_supported');
     assertErr(await api(t, 'POST', '/v1/redemptions/r_nope/rollback'), 404, 'not_found', 'r_nope');
     assertErr(await api(t, 'POST', `/v1/redemptions/${r.json.id}/rollback`, { project: other }), 404, 'not_found');
     // the rolled-back redemption no longer counts against the limit, and its stock is free
@@ -207,11 +208,51 @@ describe('reward redemption', () => {
     const r3 = await redeem(t, p.id, m.id, { reward: { id: coin.id }, order: { amount: 5 } });
     assertErr(await api(t, 'PUT', `/v1/loyalties/${p.id}/members/${m.id}/redemptions/${r3.json.id}`, { body: { fulfilment: 'SHIPPED' } }), 400, 'fulfilment_not_applicable');
 
+    // A CAMPAIGN reward whose campaign does not exist refuses and debits nothing.
     const camp = await createReward(t, { type: 'CAMPAIGN', parameters: { campaign: { id: 'camp_x' } } });
     await assign(t, p.id, camp.id, 10);
     const bal = (await card(t, m.id)).balance;
-    assertErr(await redeem(t, p.id, m.id, { reward: { id: camp.id } }), 400, 'reward_type_unsupported');
+    assertErr(await redeem(t, p.id, m.id, { reward: { id: camp.id } }), 400, 'reward_campaign_failed');
     assert.equal((await card(t, m.id)).balance, bal);
+  });
+
+  test('a CAMPAIGN reward issues a coupon of its campaign to the member; rollback withdraws it', async () => {
+    const { p, m } = await programWithMember(t, 100);
+    const cp = await vcampaign(t, { voucher: { discount: { type: 'AMOUNT', amount_off: 500 } } });
+    const rw = await createReward(t, { type: 'CAMPAIGN', parameters: { campaign: { id: cp.id } } });
+    await assign(t, p.id, rw.id, 30);
+    const r1 = await redeem(t, p.id, m.id, { reward: { id: rw.id } });
+    assert.equal(r1.status, 200, r1.text);
+    const v1 = r1.json.reward.voucher;
+    assert.ok(v1 && v1.code, `the answer carries the issued voucher: ${r1.text}`);
+    assert.equal(v1.campaign_id, cp.id);
+    assert.equal((await card(t, m.id)).balance, 70);
+    const got = await getVoucher(t, v1.code);
+    assert.equal(got.active, true);
+    // The coupon is the member's: it validates for them and is worth its discount.
+    const val = await vvalidate(t, v1.code, { customer: { id: m.holder_id }, order: { amount: 2000 } });
+    assert.equal(val.status, 200, val.text);
+    assert.equal(val.json.valid, true, val.text);
+    assert.equal(val.json.discount.amount_off, 500);
+    // Rolled back before use: points return and the coupon is withdrawn.
+    const rb = await api(t, 'POST', `/v1/redemptions/${r1.json.id}/rollback`);
+    assert.equal(rb.status, 200, rb.text);
+    assert.equal((await card(t, m.id)).balance, 100);
+    assert.equal((await getVoucher(t, v1.code)).active, false);
+    assertErr(await vredeem(t, v1.code, { customer: { id: m.holder_id }, order: { amount: 2000 } }), 400, 'voucher_disabled');
+    // Used, then rolled back: refused, the points stay spent.
+    const r2 = await redeem(t, p.id, m.id, { reward: { id: rw.id } });
+    assert.equal(r2.status, 200, r2.text);
+    const v2 = r2.json.reward.voucher;
+    assert.notEqual(v2.code, v1.code);
+    const used = await vredeem(t, v2.code, { customer: { id: m.holder_id }, order: { amount: 2000 } });
+    assert.equal(used.status, 200, used.text);
+    assertErr(await api(t, 'POST', `/v1/redemptions/${r2.json.id}/rollback`), 400, 'voucher_already_redeemed');
+    assert.equal((await card(t, m.id)).balance, 70);
+    // A disabled campaign issues nothing, and the member keeps the points.
+    assert.equal((await api(t, 'POST', `/v1/campaigns/${cp.id}/disable`)).status, 200);
+    assertErr(await redeem(t, p.id, m.id, { reward: { id: rw.id } }), 400, 'reward_campaign_failed');
+    assert.equal((await card(t, m.id)).balance, 70);
   });
 
   test('variants: the member gets the option matching their attribute, each with its own stock', async () => {
