@@ -35,4 +35,9 @@ TREU_MUST_USE int outbox_wanted(const struct writer_tx *tx, const char *pid, con
 TREU_MUST_USE int outbox_emit(const struct writer_tx *tx, const char *pid, const char *type,
                               const char *data_json);
 
+/* Emits `type` about a voucher redemption or rollback: its id, kind, status, customer,
+ * voucher, campaign, order, amount and links (only when an endpoint wants `type`). */
+TREU_MUST_USE int outbox_emit_redemption(const struct writer_tx *tx, const char *pid,
+                                         const char *type, const struct redemption *red);
+
 #endif

@@ -3,6 +3,8 @@
  * percentage of a legal amount can overflow; every result is clamped to the order. */
 #include "engine/vouchers.h"
 
+#include "engine/outbox.h"
+
 #include "core/json.h"
 #include "core/rules.h"
 #include "core/tstime.h"
@@ -731,14 +733,15 @@ int vouchers_redeem(const struct writer_tx *tx, const char *pid, const struct vo
     if (rc < 0)
         return rc;
     *out = *tmpl;
-    ids_make(tx->rng, "r_", out->id);
+    ids_make_at(tx->rng, tx->now_us, "r_", out->id);
     out->kind = "voucher";
     out->status = "SUCCEEDED";
     out->voucher_id = vs->v.id;
     out->campaign_id = vs->v.campaign_id;
     out->amount = value;
     out->created_at = out->updated_at = tx->now_us;
-    return store_redemption_insert(tx->conn, pid, out);
+    rc = store_redemption_insert(tx->conn, pid, out);
+    return rc == 0 ? outbox_emit_redemption(tx, pid, "redemption.succeeded", out) : rc;
 }
 
 /* Gives back what a redemption took; the voucher or campaign may be gone since. */
@@ -789,14 +792,15 @@ int vouchers_rollback(const struct writer_tx *tx, const char *pid, struct redemp
                               .body_json = body_json,
                               .created_at = tx->now_us,
                               .updated_at = tx->now_us};
-    ids_make(tx->rng, "rr_", rb->id);
+    ids_make_at(tx->rng, tx->now_us, "rr_", rb->id);
     rc = store_redemption_insert(tx->conn, pid, rb);
     if (rc < 0)
         return rc;
     orig->status = "ROLLED_BACK";
     orig->rollback_id = rb->id;
     orig->updated_at = tx->now_us;
-    return store_redemption_update(tx->conn, pid, orig);
+    rc = store_redemption_update(tx->conn, pid, orig);
+    return rc == 0 ? outbox_emit_redemption(tx, pid, "redemption.rollback.succeeded", rb) : rc;
 }
 
 /* ---- generation ---- */
@@ -995,6 +999,41 @@ static int publish_voucher(const struct writer_tx *tx, const char *pid, struct a
     return store_voucher_update(tx->conn, pid, out);
 }
 
+/* voucher.published: the publication and the voucher it gave the customer. */
+static int publish_event(const struct writer_tx *tx, const char *pid, const struct publication *pub,
+                         const struct voucher *v)
+{
+    bool wanted;
+    int rc = outbox_wanted(tx, pid, "voucher.published", &wanted);
+    if (rc < 0 || !wanted)
+        return rc;
+    struct buf b;
+    struct jw w;
+    buf_init(&b, OUTBOX_EVENT_BYTES_MAX);
+    jw_init(&w, &b);
+    jw_obj_open(&w);
+    jw_kv_str(&w, "id", pub->id);
+    jw_kv_str(&w, "object", "publication");
+    jw_kv_str(&w, "customer_id", pub->customer_id);
+    jw_kv_str(&w, "campaign_id", pub->campaign_id);
+    jw_kv_str(&w, "channel", pub->channel);
+    jw_kv_str(&w, "source_id", pub->source_id);
+    jw_key(&w, "voucher");
+    jw_obj_open(&w);
+    jw_kv_str(&w, "id", v->id);
+    jw_kv_str(&w, "code", v->code);
+    jw_kv_str(&w, "type", v->type);
+    jw_kv_str(&w, "campaign_id", v->campaign_id);
+    jw_kv_str(&w, "holder_id", v->holder_id);
+    jw_obj_close(&w);
+    jw_kv_time(&w, "created_at", pub->created_at);
+    jw_obj_close(&w);
+    const char *data = buf_cstr(&b);
+    rc = data ? outbox_emit(tx, pid, "voucher.published", data) : (b.err ? b.err : TREU_ENOMEM);
+    buf_cleanup(&b);
+    return rc;
+}
+
 int vouchers_publish(const struct writer_tx *tx, const char *pid, struct arena *a,
                      const struct publish_request *pr, struct publication *pub, struct voucher *out,
                      enum voucher_result *res)
@@ -1020,7 +1059,8 @@ int vouchers_publish(const struct writer_tx *tx, const char *pid, struct arena *
     pub->channel = pr->channel ? pr->channel : "API";
     pub->metadata_json = pr->metadata_json;
     pub->created_at = tx->now_us;
-    return store_publication_insert(tx->conn, pid, pub);
+    rc = store_publication_insert(tx->conn, pid, pub);
+    return rc == 0 ? publish_event(tx, pid, pub, out) : rc;
 }
 
 int vouchers_issue(const struct writer_tx *tx, const char *pid, struct arena *a,

@@ -10,6 +10,7 @@ import http from 'node:http';
 import { startTreu, api, uid, createProject, sleep, TS_RE } from './harness.mjs';
 import { assertError, createProgram, newMember, createRules, enc } from './loyalty-helpers.mjs';
 import { createReward, assign, redeem, programWithMember } from './rewards-helpers.mjs';
+import { campaign as vcampaign, redeem as vredeem } from './vouchers-helpers.mjs';
 
 const WH_RE = /^wh_[A-Za-z0-9]+$/;
 const WHEVT_RE = /^whevt_[A-Za-z0-9]+$/;
@@ -291,6 +292,36 @@ describe('webhooks: delivery', () => {
       assert.equal(rx.badSignatures, 0);
       assert.deepEqual(rx.events.map((e) => e.type), ['customer.reward_redemptions.created',
         'customer.reward_redemptions.completed', 'customer.reward_redemptions.rolledback']);
+    } finally {
+      await rx.close();
+    }
+  });
+
+  test('publishing, redeeming and rolling back a voucher raise their events', async () => {
+    const rx = await receiver();
+    try {
+      const w = await createWebhook(t, { url: rx.url, events: ['voucher.published', 'redemption.succeeded', 'redemption.rollback.succeeded'] });
+      rx.secrets.push(w.secret);
+      const cp = await vcampaign(t, { voucher: { discount: { type: 'AMOUNT', amount_off: 700 } } });
+      const cust = uid('cust');
+      const pub = await api(t, 'POST', '/v1/publications', { body: { customer: { source_id: cust }, campaign: { name: cp.name } } });
+      assert.equal(pub.status, 200, pub.text);
+      const code = pub.json.voucher.code;
+      const red = await vredeem(t, code, { customer: { source_id: cust }, order: { amount: 5000 } });
+      assert.equal(red.status, 200, red.text);
+      const rb = await api(t, 'POST', `/v1/redemptions/${red.json.id}/rollback`);
+      assert.equal(rb.status, 200, rb.text);
+      await waitFor('three events', () => rx.events.length >= 3);
+      assert.deepEqual(rx.events.map((e) => e.type), ['voucher.published', 'redemption.succeeded', 'redemption.rollback.succeeded']);
+      const [p, s, b] = rx.events;
+      assert.equal(p.data.voucher.code, code);
+      assert.equal(p.data.campaign_id, cp.id);
+      assert.equal(s.data.id, red.json.id);
+      assert.equal(s.data.amount, 700);
+      assert.equal(s.data.campaign_id, cp.id);
+      assert.equal(b.data.rollback_of, red.json.id);
+      assert.equal(b.data.object, 'redemption_rollback');
+      assert.equal(rx.badSignatures, 0);
     } finally {
       await rx.close();
     }
