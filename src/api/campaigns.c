@@ -4,6 +4,8 @@
  * answer comes after they are all durable, or nothing was written. */
 #include "api/api.h"
 
+#include "engine/referrals.h"
+
 #include "engine/vouchers.h"
 
 #include <string.h>
@@ -347,6 +349,37 @@ static int text_fields_or_reply(struct request *r, const cJSON *body, struct cam
     return 0;
 }
 
+/* referral_program.referrer_reward must be readable and name a loyalty program that exists
+ * (a program deleted later only stops the payments). */
+static int referral_or_reply(struct request *r, const cJSON *ref)
+{
+    struct referral_reward rw;
+    char why[200];
+    int rc = referrals_reward_parse(ref, &r->arena, &rw, why, sizeof why);
+    if (rc == TREU_EINVAL) {
+        reply_error(r, 400, "invalid_param", "Invalid referral program", "%s", why);
+        return -1;
+    }
+    if (rc == 0 && rw.set) {
+        struct program p;
+        struct store_conn *c = req_reader(r);
+        rc = store_program_get(c, r->project_id, rw.program_ref, &r->arena, &p);
+        req_reader_release(r, c);
+        if (rc == TREU_ENOTFOUND) {
+            reply_error(r, 400, "invalid_param", "Invalid referral program",
+                        "referral_program.referrer_reward.related_object_parent.id: no loyalty "
+                        "program %.100s",
+                        rw.program_ref);
+            return -1;
+        }
+    }
+    if (rc < 0) {
+        reply_op_error(r, rc);
+        return -1;
+    }
+    return 0;
+}
+
 /* metadata, referral_program (objects) and validation_rules (ids, checked by the parser). */
 static int json_fields_or_reply(struct request *r, const cJSON *body, struct campaign_cmd *cc)
 {
@@ -357,6 +390,8 @@ static int json_fields_or_reply(struct request *r, const cJSON *body, struct cam
         return -1;
     cc->f.metadata_json = md ? req_json_text(r, md) : mds.set ? "{}" : NULL;
     cc->f.referral_json = ref ? req_json_text(r, ref) : NULL;
+    if (ref && referral_or_reply(r, ref) < 0)
+        return -1;
     const cJSON *rules = cJSON_GetObjectItemCaseSensitive(body, "validation_rules");
     cc->f.rules_json = rules ? req_json_text(r, rules) : NULL;
     size_t total = (cc->f.metadata_json ? strlen(cc->f.metadata_json) : 0) +

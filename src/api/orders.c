@@ -8,6 +8,7 @@
 
 #include "engine/customers.h"
 #include "engine/loyalty.h"
+#include "engine/referrals.h"
 
 #include <string.h>
 
@@ -142,13 +143,17 @@ static int orders_apply(struct command *cmd, const struct writer_tx *tx)
     order_overlay(&o, oc, oc->has_customer ? cu.id : NULL);
     o.updated_at = tx->now_us;
     struct earn_result *er = arena_zalloc(&r->arena, sizeof *er);
-    if (!er)
+    /* What the order earns or loses others (referrers): kept out of the customer's answer. */
+    struct earn_result *others = arena_zalloc(&r->arena, sizeof *others);
+    if (!er || !others)
         return TREU_ENOMEM;
     struct loyalty_ctx lc = {
         .tx = tx, .zones = r->app->zones, .pid = r->project_id, .a = &r->arena};
     bool canceled = strcmp(o.status, "CANCELED") == 0;
     if (exists && o.earned_at && (canceled || o.amount < old_amount)) {
         rc = loyalty_reverse_order(&lc, &o, o.amount, canceled, er);
+        if (rc == 0)
+            rc = referrals_order_reversed(&lc, &o, o.amount, canceled, others);
         if (rc < 0)
             return rc;
     }
@@ -158,6 +163,8 @@ static int orders_apply(struct command *cmd, const struct writer_tx *tx)
         struct trigger t = {.kind = TRIGGER_ORDER_PAID, .order = &o, .customer = &paid_by};
         if (rc == 0)
             rc = loyalty_earn(&lc, &t, NULL, NULL, er);
+        if (rc == 0)
+            rc = referrals_order_paid(&lc, &o, others);
         if (rc < 0 && rc != TREU_ENOTFOUND)
             return rc;
         o.earned_at = tx->now_us;

@@ -1384,6 +1384,10 @@ static int reverse_target(const struct loyalty_ctx *lc, const struct member_stat
     *target = 0;
     if (cancel)
         return 0;
+    if (strncmp(rule_id, LOYALTY_REFERRAL_PREFIX, strlen(LOYALTY_REFERRAL_PREFIX)) == 0) {
+        *target = new_amount > 0 ? earned : 0; /* a referral bonus: kept unless fully refunded */
+        return 0;
+    }
     struct earning_rule r;
     int rc = store_rule_get(lc->tx->conn, lc->pid, ms->m.program_id, rule_id, lc->a, &r);
     if (rc == TREU_ENOTFOUND) { /* the rule is gone: keep what it gave */
@@ -1479,6 +1483,18 @@ static int reverse_member(const struct loyalty_ctx *lc, struct member_state *ms,
             rc = reverse_rule(lc, &ms->p, ms, es, n, es[i].rule_id, o, new_amount, cancel, out);
     }
     return rc == 0 ? loyalty_tier_rules(lc, ms) : rc;
+}
+
+int loyalty_reverse_order_card(const struct loyalty_ctx *lc, const char *program_id,
+                               const char *customer_id, const struct order *o, int64_t new_amount,
+                               bool cancel, struct earn_result *out)
+{
+    struct member_state ms = {0};
+    int rc =
+        store_member_get_by_customer(lc->tx->conn, lc->pid, program_id, customer_id, lc->a, &ms.m);
+    if (rc == TREU_ENOTFOUND)
+        return 0;
+    return rc == 0 ? reverse_member(lc, &ms, o, new_amount, cancel, out) : rc;
 }
 
 int loyalty_reverse_order(const struct loyalty_ctx *lc, const struct order *o, int64_t new_amount,

@@ -143,6 +143,18 @@ TREU_MUST_USE int loyalty_earn(const struct loyalty_ctx *lc, const struct trigge
 TREU_MUST_USE int loyalty_reverse_order(const struct loyalty_ctx *lc, const struct order *o,
                                         int64_t new_amount, bool cancel, struct earn_result *out);
 
+/* Entries whose rule_id starts with this are referral bonuses (the referral's id), not
+ * earning rules: a refund takes them back only when the order is canceled or refunded in
+ * full. */
+#define LOYALTY_REFERRAL_PREFIX "ref_"
+
+/* Like loyalty_reverse_order for the card of `customer_id` in `program_id` only: what the
+ * order earned someone other than its customer (a referrer's bonus). */
+TREU_MUST_USE int loyalty_reverse_order_card(const struct loyalty_ctx *lc, const char *program_id,
+                                             const char *customer_id, const struct order *o,
+                                             int64_t new_amount, bool cancel,
+                                             struct earn_result *out);
+
 /* The member as a reader sees it at `now`: totals with every due release and expiry
  * applied in memory (nothing is written). Also the next expiry (instant and points).
  * With lots NULL the open lots are not returned, and are read only when something fell

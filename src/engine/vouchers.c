@@ -4,6 +4,7 @@
 #include "engine/vouchers.h"
 
 #include "engine/outbox.h"
+#include "engine/referrals.h"
 
 #include "core/json.h"
 #include "core/rules.h"
@@ -31,6 +32,9 @@ static const struct {
     [VOUCHER_EXPIRED] = {"voucher_expired", "voucher expired"},
     [VOUCHER_MISSING_CUSTOMER] = {"missing_customer", "customer is required"},
     [VOUCHER_NOT_HOLDER] = {"customer_rules_violated", "customer does not hold this voucher"},
+    [VOUCHER_SELF_REFERRAL] = {"self_referral", "a customer cannot use their own referral code"},
+    [VOUCHER_ALREADY_REFERRED] = {"customer_already_referred",
+                                  "customer was referred in this campaign already"},
     [VOUCHER_QUANTITY_EXCEEDED] = {"quantity_exceeded", "quantity exceeded"},
     [VOUCHER_CUSTOMER_LIMIT] = {"redemption_rules_violated",
                                 "redemption limit per customer exceeded"},
@@ -627,6 +631,7 @@ static bool check_state(const struct voucher_state *vs, const struct voucher_con
                         struct voucher_outcome *o)
 {
     const struct voucher *v = &vs->v;
+    const char *referrer = referrals_referrer(vs); /* a referral code is for everyone else */
     if (!v->active)
         fail(o, VOUCHER_DISABLED, "voucher %s is disabled", v->code);
     else if (vs->has_campaign && !vs->camp.active)
@@ -637,7 +642,9 @@ static bool check_state(const struct voucher_state *vs, const struct voucher_con
         fail(o, VOUCHER_EXPIRED, "voucher %s has expired", v->code);
     else if (!ctx->customer && (v->holder_id || vs->spec.per_customer))
         fail(o, VOUCHER_MISSING_CUSTOMER, "voucher %s needs the customer who redeems it", v->code);
-    else if (v->holder_id && strcmp(v->holder_id, ctx->customer->id) != 0)
+    else if (referrer && strcmp(referrer, ctx->customer->id) == 0)
+        fail(o, VOUCHER_SELF_REFERRAL, "voucher %s is this customer's own referral code", v->code);
+    else if (!referrer && v->holder_id && strcmp(v->holder_id, ctx->customer->id) != 0)
         fail(o, VOUCHER_NOT_HOLDER, "voucher %s was published to another customer", v->code);
     else if (v->has_quantity && v->redeemed >= v->quantity)
         fail(o, VOUCHER_QUANTITY_EXCEEDED, "voucher %s has no redemptions left", v->code);
@@ -692,6 +699,17 @@ int vouchers_check(struct store_conn *c, const char *pid, struct arena *a,
             return 0;
         }
     }
+    if (referrals_referrer(vs) && ctx->customer) {
+        struct referral f;
+        int rc = store_referral_get_by_referee(c, pid, vs->camp.id, ctx->customer->id, a, &f);
+        if (rc < 0 && rc != TREU_ENOTFOUND)
+            return rc;
+        if (rc == 0) {
+            fail(o, VOUCHER_ALREADY_REFERRED, "customer was referred in campaign %s already",
+                 vs->camp.name);
+            return 0;
+        }
+    }
     check_value(vs, ctx, remaining, credits, o);
     for (size_t i = 0; o->res == VOUCHER_OK && i < vs->spec.nrules; i++) {
         int rc = check_rule(c, pid, a, vs->spec.rule_ids[i], ctx, o);
@@ -741,6 +759,8 @@ int vouchers_redeem(const struct writer_tx *tx, const char *pid, const struct vo
     out->amount = value;
     out->created_at = out->updated_at = tx->now_us;
     rc = store_redemption_insert(tx->conn, pid, out);
+    if (rc == 0)
+        rc = referrals_record(tx, pid, vs, out->customer_id);
     return rc == 0 ? outbox_emit_redemption(tx, pid, "redemption.succeeded", out) : rc;
 }
 
@@ -777,6 +797,8 @@ int vouchers_rollback(const struct writer_tx *tx, const char *pid, struct redemp
         return 0;
     }
     int rc = orig->voucher_id ? give_back(tx, pid, orig) : 0;
+    if (rc == 0)
+        rc = referrals_redemption_rolled_back(tx, pid, orig);
     if (rc < 0)
         return rc;
     *rb = (struct redemption){.kind = "rollback",

@@ -74,6 +74,8 @@ enum voucher_result {
     VOUCHER_ROLLED_BACK,       /* already_rolled_back */
     VOUCHER_CODE_EXHAUSTED,    /* code_config_exhausted: no free code after the retries */
     VOUCHER_ALREADY_PUBLISHED, /* voucher_already_published: held by another customer */
+    VOUCHER_SELF_REFERRAL,     /* self_referral: a referrer redeeming their own code */
+    VOUCHER_ALREADY_REFERRED,  /* customer_already_referred: once per referral campaign */
 };
 
 /* The stable error key and a short reason (Voucherify's wording where it has one). */

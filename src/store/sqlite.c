@@ -1646,6 +1646,7 @@ static void sqlite_ops_build(void)
     sqlite_redemption_ops(&sqlite_ops);
     sqlite_webhook_ops(&sqlite_ops);
     sqlite_reward_ops(&sqlite_ops);
+    sqlite_referral_ops(&sqlite_ops);
     sqlite_voucher_ops(&sqlite_ops);
 }
 

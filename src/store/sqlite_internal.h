@@ -72,6 +72,7 @@ TREU_MUST_USE int sq_query_int(struct sqlite_conn *c, sqlite3_stmt *st, int64_t 
 void sqlite_redemption_ops(struct store_ops *ops);
 void sqlite_webhook_ops(struct store_ops *ops);
 void sqlite_reward_ops(struct store_ops *ops);
+void sqlite_referral_ops(struct store_ops *ops);
 void sqlite_voucher_ops(struct store_ops *ops);
 
 #define SQ_CONN(bc) struct sqlite_conn *c = (struct sqlite_conn *)(bc)

@@ -728,3 +728,37 @@ int store_publication_list(struct store_conn *c, const char *pid, const struct p
 {
     return c->ops->publication_list(c, pid, q, pg, a, out, n, total);
 }
+
+int store_referral_insert(struct store_conn *c, const char *pid, const struct referral *f)
+{
+    return c->ops->referral_insert(c, pid, f);
+}
+
+int store_referral_update(struct store_conn *c, const char *pid, const struct referral *f)
+{
+    return c->ops->referral_update(c, pid, f);
+}
+
+int store_referral_delete(struct store_conn *c, const char *pid, const char *id)
+{
+    return c->ops->referral_delete(c, pid, id);
+}
+
+int store_referral_get_by_referee(struct store_conn *c, const char *pid, const char *campaign_id,
+                                  const char *referee_id, struct arena *a, struct referral *out)
+{
+    return c->ops->referral_get_by_referee(c, pid, campaign_id, referee_id, a, out);
+}
+
+int store_referral_list_by_referee(struct store_conn *c, const char *pid, const char *referee_id,
+                                   size_t max, struct arena *a, struct referral **out, size_t *n)
+{
+    return c->ops->referral_list_by_referee(c, pid, referee_id, max, a, out, n);
+}
+
+int store_referral_list_by_referrer(struct store_conn *c, const char *pid, const char *referrer_id,
+                                    const struct page *pg, struct arena *a, struct referral **out,
+                                    size_t *n, int64_t *total)
+{
+    return c->ops->referral_list_by_referrer(c, pid, referrer_id, pg, a, out, n, total);
+}

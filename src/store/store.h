@@ -777,6 +777,27 @@ TREU_MUST_USE int store_publication_list(struct store_conn *c, const char *pid,
                                          struct arena *a, struct publication **out, size_t *n,
                                          int64_t *total);
 
+/* Referrals: one row per (campaign, referee). TREU_ECONFLICT when the referee was referred
+ * in the campaign already. */
+TREU_MUST_USE int store_referral_insert(struct store_conn *c, const char *pid,
+                                        const struct referral *f);
+/* Writes status, orders_rewarded and updated_at. */
+TREU_MUST_USE int store_referral_update(struct store_conn *c, const char *pid,
+                                        const struct referral *f);
+TREU_MUST_USE int store_referral_delete(struct store_conn *c, const char *pid, const char *id);
+TREU_MUST_USE int store_referral_get_by_referee(struct store_conn *c, const char *pid,
+                                                const char *campaign_id, const char *referee_id,
+                                                struct arena *a, struct referral *out);
+/* Every referral of one referee (all campaigns), oldest first, at most `max`. */
+TREU_MUST_USE int store_referral_list_by_referee(struct store_conn *c, const char *pid,
+                                                 const char *referee_id, size_t max,
+                                                 struct arena *a, struct referral **out, size_t *n);
+/* One referrer's referrals, newest first. */
+TREU_MUST_USE int store_referral_list_by_referrer(struct store_conn *c, const char *pid,
+                                                  const char *referrer_id, const struct page *pg,
+                                                  struct arena *a, struct referral **out, size_t *n,
+                                                  int64_t *total);
+
 /* The backend table. Each backend fills one; the functions above dispatch through it. */
 struct store_ops {
     int (*conn_open)(struct store *s, bool writer, struct store_conn **out);
@@ -980,6 +1001,16 @@ struct store_ops {
     int (*publication_list)(struct store_conn *c, const char *pid,
                             const struct publication_query *q, const struct page *pg,
                             struct arena *a, struct publication **out, size_t *n, int64_t *total);
+    int (*referral_insert)(struct store_conn *c, const char *pid, const struct referral *f);
+    int (*referral_update)(struct store_conn *c, const char *pid, const struct referral *f);
+    int (*referral_delete)(struct store_conn *c, const char *pid, const char *id);
+    int (*referral_get_by_referee)(struct store_conn *c, const char *pid, const char *campaign_id,
+                                   const char *referee_id, struct arena *a, struct referral *out);
+    int (*referral_list_by_referee)(struct store_conn *c, const char *pid, const char *referee_id,
+                                    size_t max, struct arena *a, struct referral **out, size_t *n);
+    int (*referral_list_by_referrer)(struct store_conn *c, const char *pid, const char *referrer_id,
+                                     const struct page *pg, struct arena *a, struct referral **out,
+                                     size_t *n, int64_t *total);
 };
 
 /* Every backend's store and connection begin with these, so dispatch needs no casts
