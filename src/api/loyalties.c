@@ -10,6 +10,7 @@
 #include "core/tstime.h"
 #include "core/validate.h"
 #include "engine/customers.h"
+#include "engine/limits.h"
 #include "engine/loyalty.h"
 
 #include <math.h>
@@ -62,6 +63,7 @@ static void program_render(struct jw *w, const struct program *p)
     jw_kv_time(w, "expiration_date", p->expiration_date);
     jw_kv_bool(w, "active", p->active);
     jw_kv_raw(w, "metadata", p->metadata_json ? p->metadata_json : "{}");
+    jw_kv_raw(w, "limits", p->limits_json); /* stored canonical; null when none */
     jw_key(w, "accounts");
     jw_obj_open(w);
     jw_kv_int(w, "issued", p->issued);
@@ -246,6 +248,7 @@ enum program_field {
     PF_ACTIVE = 1 << 9,
     PF_METADATA = 1 << 10,
     PF_TIERQ = 1 << 11,
+    PF_LIMITS = 1 << 12,
 };
 
 struct program_cmd {
@@ -267,6 +270,7 @@ static const char *const program_fields[] = {"name",
                                              "active",
                                              "metadata",
                                              "tier_qualification",
+                                             "limits",
                                              NULL};
 /* Voucherify fields treu accepts and ignores, so SDK payloads and fetched objects pass. */
 static const char *const program_ignored[] = {
@@ -458,6 +462,35 @@ static int tier_qualification_or_reply(struct request *r, const cJSON *body, str
     return 0;
 }
 
+/* limits: the program's budget and per-member caps (engine/limits.h), kept canonical. */
+static int limits_or_reply(struct request *r, const cJSON *body, struct program_cmd *pc)
+{
+    const cJSON *lj = cJSON_GetObjectItemCaseSensitive(body, "limits");
+    if (!lj)
+        return 0;
+    struct program_limits l;
+    char why[200];
+    if (limits_parse(lj, &l, why, sizeof why) < 0) {
+        reply_error(r, 400, "invalid_param", "Invalid limits", "%s", why);
+        return -1;
+    }
+    pc->fields |= PF_LIMITS;
+    if (!l.budget.set && !l.earned.set && !l.redeemed.set)
+        return 0; /* null or all null: no limits */
+    struct buf b;
+    struct jw w;
+    buf_init(&b, 4096);
+    jw_init(&w, &b);
+    limits_write(&w, &l);
+    pc->in.limits_json = b.err ? NULL : arena_strndup(&r->arena, b.ptr, b.len);
+    buf_cleanup(&b);
+    if (!pc->in.limits_json) {
+        reply_op_error(r, TREU_ENOMEM);
+        return -1;
+    }
+    return 0;
+}
+
 /* Reads a program body; on create the name is required. */
 static int program_input_or_reply(struct request *r, struct program_cmd *pc, bool create)
 {
@@ -474,7 +507,8 @@ static int program_input_or_reply(struct request *r, struct program_cmd *pc, boo
         req_string_field_or_reply(r, body, "description", PROGRAM_DESCRIPTION_BYTES_MAX, true,
                                   &desc) < 0 ||
         req_string_field_or_reply(r, body, "timezone", VALIDATE_TZ_BYTES_MAX, false, &tz) < 0 ||
-        voucher_or_reply(r, body, pc) < 0 || tier_qualification_or_reply(r, body, pc) < 0)
+        voucher_or_reply(r, body, pc) < 0 || tier_qualification_or_reply(r, body, pc) < 0 ||
+        limits_or_reply(r, body, pc) < 0)
         return -1;
     if ((create && !name.set) || (name.set && !name.v[0])) {
         reply_error(r, 400, name.set ? "invalid_param" : "missing_param", "Invalid name",
@@ -556,6 +590,8 @@ static void program_overlay(struct program *dst, const struct program_cmd *pc)
         dst->metadata_json = s->metadata_json;
     if (f & PF_TIERQ)
         dst->tier_qualification_json = s->tier_qualification_json;
+    if (f & PF_LIMITS)
+        dst->limits_json = s->limits_json;
 }
 
 static void program_conflict(struct command *cmd, struct request *r)

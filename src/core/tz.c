@@ -608,6 +608,24 @@ int64_t tz_start_of_day(const struct tz *z, int64_t utc_us)
     return tz_us_from_s(tz_day_start_s(z, days), 0);
 }
 
+int64_t tz_period_start(const struct tz *z, int64_t utc_us, const char *period)
+{
+    struct tz_civil c;
+    tz_to_civil(z, utc_us, &c);
+    int64_t y = c.year;
+    unsigned m = c.month, d = c.day;
+    if (strcmp(period, "WEEK") == 0) {
+        int64_t days = tstime_days_from_civil(c.year, c.month, c.day) - (c.weekday - 1);
+        tstime_civil_from_days(days, &y, &m, &d);
+    } else if (strcmp(period, "MONTH") == 0) {
+        d = 1;
+    } else if (strcmp(period, "YEAR") == 0) {
+        m = d = 1;
+    }
+    struct tz_civil s = {.year = y, .month = m, .day = d};
+    return tz_from_civil(z, &s);
+}
+
 /* Adds months to a civil date; a day past the new month's end becomes its last day. */
 static void tz_add_months(struct tz_civil *c, int months)
 {

@@ -12,6 +12,7 @@
 #include "core/rules.h"
 #include "core/tz.h"
 #include "engine/customers.h"
+#include "engine/limits.h"
 #include "engine/outbox.h"
 
 #include <stdlib.h>
@@ -1118,22 +1119,6 @@ static int64_t tier_multiply(const struct member_state *ms, const char *rule_id,
 }
 
 /* The start of the current DAY/WEEK/MONTH in the zone, for per-member limits. */
-static int64_t period_start(const struct tz *z, int64_t now, const char *period)
-{
-    struct tz_civil c;
-    tz_to_civil(z, now, &c);
-    int64_t y = c.year;
-    unsigned m = c.month, d = c.day;
-    if (strcmp(period, "WEEK") == 0) {
-        int64_t days = tstime_days_from_civil(c.year, c.month, c.day) - (c.weekday - 1);
-        tstime_civil_from_days(days, &y, &m, &d);
-    } else if (strcmp(period, "MONTH") == 0) {
-        d = 1;
-    }
-    struct tz_civil s = {.year = y, .month = m, .day = d};
-    return tz_from_civil(z, &s);
-}
-
 static int rule_under_limit(const struct loyalty_ctx *lc, const struct earning_rule *r,
                             const cJSON *body, const struct member_state *ms, const struct tz *z,
                             bool *ok)
@@ -1145,7 +1130,7 @@ static int rule_under_limit(const struct loyalty_ctx *lc, const struct earning_r
     int64_t max = json_int(pm, "count", 0);
     if (!cJSON_IsString(period) || max <= 0)
         return 0;
-    int64_t since = period_start(z, lc->tx->now_us, period->valuestring), n = 0;
+    int64_t since = tz_period_start(z, lc->tx->now_us, period->valuestring), n = 0;
     int rc = store_entry_count_rule(lc->tx->conn, lc->pid, ms->m.id, r->id, since, &n);
     *ok = n < max;
     return rc;
@@ -1227,6 +1212,9 @@ static int earn_rule(const struct loyalty_ctx *lc, const struct program *p, stru
     points = tier_multiply(ms, r->id, points);
     if (points > LOYALTY_POINTS_MAX)
         points = LOYALTY_POINTS_MAX;
+    if (points > 0 && p->limits_json) /* the program's per-member earning cap */
+        rc = limits_earn_allowance(lc->tx->conn, lc->pid, lc->zones, p, ms->m.id, lc->tx->now_us,
+                                   points, &points);
     if (points > 0 && out->n < LOYALTY_ENTRIES_PER_TRIGGER_MAX) {
         const cJSON *pp = cJSON_GetObjectItemCaseSensitive(body, "pending_points");
         int64_t pending = cJSON_IsObject(pp) ? json_int(pp, "period_days", 0) : p->pending_days;

@@ -4,6 +4,7 @@
 #include "engine/referrals.h"
 
 #include "core/log.h"
+#include "engine/limits.h"
 
 #include <string.h>
 
@@ -141,19 +142,24 @@ static int pay_referrer(const struct loyalty_ctx *lc, struct referral *f,
     int rc = loyalty_enroll(lc, p, f->referrer_id, &ms, &created, &lres);
     if (rc < 0 || lres != LOYALTY_OK)
         return rc;
+    int64_t points = rw->points;
+    rc = limits_earn_allowance(lc->tx->conn, lc->pid, lc->zones, p, ms.m.id, lc->tx->now_us, points,
+                               &points);
+    if (rc < 0 || points == 0)
+        return rc; /* the referrer's earning cap is reached: the referral stays as it was */
     char reason[REFERRAL_REASON_BYTES];
     snprintf(reason, sizeof reason, "referral: an order of referred customer %s", f->referee_id);
     struct entry tmpl = {
         .rule_id = f->id, .order_id = o->id, .order_source_id = o->source_id, .reason = reason};
     struct loyalty_move mv;
-    rc = loyalty_credit(lc, p, &ms, rw->points, p->pending_days, "POINTS_ACCRUAL", &tmpl, &mv);
+    rc = loyalty_credit(lc, p, &ms, points, p->pending_days, "POINTS_ACCRUAL", &tmpl, &mv);
     if (rc == 0)
         rc = loyalty_tier_rules(lc, &ms);
     if (rc < 0)
         return rc;
     if (out->n < LOYALTY_ENTRIES_PER_TRIGGER_MAX) {
         out->entries[out->n++] = mv.e;
-        out->points += rw->points;
+        out->points += points;
     }
     f->status = "COMPLETED";
     f->orders_rewarded++;

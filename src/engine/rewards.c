@@ -7,6 +7,7 @@
  * command's savepoint drops anything else. */
 #include "engine/rewards.h"
 
+#include "engine/limits.h"
 #include "engine/outbox.h"
 #include "engine/vouchers.h"
 
@@ -33,6 +34,8 @@ static const struct {
     [REWARDS_ORDER_REQUIRED] = {"missing_order", "Order required"},
     [REWARDS_POINTS_INVALID] = {"invalid_points", "Invalid points"},
     [REWARDS_INSUFFICIENT] = {"insufficient_balance", "Not enough points"},
+    [REWARDS_MEMBER_CAP] = {"member_redemption_cap", "Member redemption cap reached"},
+    [REWARDS_BUDGET] = {"redemption_budget_exceeded", "Program redemption budget spent"},
     [REWARDS_OUT_OF_STOCK] = {"reward_out_of_stock", "Reward out of stock"},
 };
 
@@ -276,24 +279,9 @@ int rewards_period_start(struct zones *zs, const char *zone, const char *period,
         return 0;
     const struct tz *z = NULL;
     int rc = zones_get(zs, zone ? zone : "UTC", &z);
-    if (rc < 0)
-        return rc;
-    struct tz_civil c;
-    tz_to_civil(z, now, &c);
-    int64_t y = c.year;
-    unsigned m = c.month, d = c.day;
-    if (strcmp(period, "WEEK") == 0) {
-        int64_t days = tstime_days_from_civil(c.year, c.month, c.day) - (c.weekday - 1);
-        tstime_civil_from_days(days, &y, &m, &d);
-    } else if (strcmp(period, "MONTH") == 0) {
-        d = 1;
-    } else if (strcmp(period, "YEAR") == 0) {
-        m = 1;
-        d = 1;
-    }
-    struct tz_civil s = {.year = y, .month = m, .day = d};
-    *since = tz_from_civil(z, &s);
-    return 0;
+    if (rc == 0)
+        *since = tz_period_start(z, now, period);
+    return rc;
 }
 
 static int limit_ok(struct store_conn *c, const char *pid, struct zones *zs, int64_t now,
@@ -623,6 +611,13 @@ int rewards_redeem(const struct loyalty_ctx *lc, struct member_state *ms,
     }
     if (out->result != REWARDS_OK)
         return 0;
+    enum limits_result lim;
+    rc = limits_redeem_check(lc->tx->conn, lc->pid, lc->zones, &ms->p, ms->m.id, lc->tx->now_us,
+                             out->points, &lim, out->detail, sizeof out->detail);
+    if (rc < 0 || lim != LIMITS_OK) {
+        out->result = lim == LIMITS_MEMBER_CAP ? REWARDS_MEMBER_CAP : REWARDS_BUDGET;
+        return rc;
+    }
     rc = take_stock(lc, out);
     if (rc < 0 || out->result != REWARDS_OK)
         return rc;

@@ -36,6 +36,8 @@ enum rewards_result {
     REWARDS_POINTS_INVALID,  /* COIN points beyond what the order needs; other types: points
                                 differing from the assignment's cost */
     REWARDS_INSUFFICIENT,    /* the balance does not cover the cost */
+    REWARDS_MEMBER_CAP,      /* the program's per-member redemption cap for the period */
+    REWARDS_BUDGET,          /* the program's redemption budget for the period */
     REWARDS_OUT_OF_STOCK,    /* the variant's or the reward's stock is used up */
 };
 

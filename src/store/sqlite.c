@@ -91,7 +91,7 @@ enum stmt_id {
 #define PROGRAM_COLS                                                                               \
     "id, name, description, timezone, code_config, expiration, pending_days, allow_negative, "     \
     "start_date, expiration_date, active, metadata, issued, subtracted, expired, created_at, "     \
-    "updated_at, tier_qualification"
+    "updated_at, tier_qualification, limits"
 #define MEMBER_COLS                                                                                \
     "id, program_id, customer_id, code, metadata, earned, balance, pending, subtracted, "          \
     "expired, next_due_at, created_at, updated_at, tier_id, tier_since"
@@ -155,12 +155,12 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "response, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_PROGRAM_INSERT] =
         "INSERT INTO programs (project_id, " PROGRAM_COLS ") VALUES (?1, ?2, "
-        "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+        "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
     [ST_PROGRAM_UPDATE] = "UPDATE programs SET name = ?3, description = ?4, timezone = ?5, "
                           "code_config = ?6, expiration = ?7, pending_days = ?8, "
                           "allow_negative = ?9, start_date = ?10, expiration_date = ?11, "
                           "active = ?12, metadata = ?13, updated_at = ?18, "
-                          "tier_qualification = ?19 "
+                          "tier_qualification = ?19, limits = ?20 "
                           "WHERE project_id = ?1 AND id = ?2",
     [ST_PROGRAM_GET] = "SELECT " PROGRAM_COLS " FROM programs WHERE project_id = ?1 AND id = ?2",
     [ST_PROGRAM_GET_NAME] = "SELECT " PROGRAM_COLS " FROM programs WHERE project_id = ?1 AND "
@@ -770,6 +770,7 @@ static void sq_bind_program(sqlite3_stmt *st, const char *pid, const struct prog
     sqlite3_bind_int64(st, 17, p->created_at);
     sqlite3_bind_int64(st, 18, p->updated_at);
     bind_text(st, 19, p->tier_qualification_json);
+    bind_text(st, 20, p->limits_json);
 }
 
 static bool sq_read_program(sqlite3_stmt *st, struct arena *a, void *out)
@@ -794,6 +795,7 @@ static bool sq_read_program(sqlite3_stmt *st, struct arena *a, void *out)
     o->created_at = sqlite3_column_int64(st, 15);
     o->updated_at = sqlite3_column_int64(st, 16);
     o->tier_qualification_json = col_text(st, 17, a, &oom);
+    o->limits_json = col_text(st, 18, a, &oom);
     return !oom;
 }
 
@@ -1286,6 +1288,21 @@ static int sq_lot_next_expiry(struct store_conn *bc, const char *pid, const char
     return rc;
 }
 
+static const char SQL_ENTRY_ACCRUED_SINCE[] =
+    "SELECT coalesce(sum(points), 0) FROM entries WHERE project_id = ?1 AND member_id = ?2 "
+    "AND created_at >= ?3 AND rule_id IS NOT NULL AND type = 'POINTS_ACCRUAL'";
+
+static int sq_entry_accrued_since(struct store_conn *bc, const char *pid, const char *member_id,
+                                  int64_t since, int64_t *sum)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, SQL_ENTRY_ACCRUED_SINCE, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, member_id);
+    sqlite3_bind_int64(st, 3, since);
+    return sq_query_int(c, st, sum, "entry accrued since");
+}
+
 /* ---- entries ---- */
 
 static int sq_entry_insert(struct store_conn *bc, const char *pid, const struct entry *e)
@@ -1621,6 +1638,7 @@ static const struct store_ops sqlite_base_ops = {
     .lot_update = sq_lot_update,
     .lot_list_open = sq_lot_list_open,
     .lot_next_expiry = sq_lot_next_expiry,
+    .entry_accrued_since = sq_entry_accrued_since,
     .entry_insert = sq_entry_insert,
     .entry_list = sq_entry_list,
     .entry_list_order = sq_entry_list_order,

@@ -29,6 +29,24 @@ static const char SQL_COUNT_REWARD[] =
     "(?3 IS NULL OR member_id = ?3) AND created_at >= ?4 AND kind = 'reward' AND "
     "status = 'SUCCEEDED'";
 
+static const char SQL_POINTS_MEMBER[] =
+    "SELECT coalesce(sum(points), 0) FROM redemptions WHERE project_id = ?1 AND member_id = ?2 "
+    "AND created_at >= ?3 AND kind = 'reward' AND status = 'SUCCEEDED'";
+static const char SQL_POINTS_CAMPAIGN[] =
+    "SELECT coalesce(sum(points), 0) FROM redemptions WHERE project_id = ?1 AND campaign_id = ?2 "
+    "AND created_at >= ?3 AND kind = 'reward' AND status = 'SUCCEEDED'";
+
+static int sq_redemption_points_since(struct store_conn *bc, const char *pid, const char *member_id,
+                                      const char *campaign_id, int64_t since, int64_t *sum)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, member_id ? SQL_POINTS_MEMBER : SQL_POINTS_CAMPAIGN, st);
+    bind_text(st, 1, pid);
+    bind_text(st, 2, member_id ? member_id : campaign_id);
+    sqlite3_bind_int64(st, 3, since);
+    return sq_query_int(c, st, sum, "redemption points since");
+}
+
 static int sq_redemption_insert(struct store_conn *bc, const char *pid, const struct redemption *r)
 {
     SQ_CONN(bc);
@@ -177,4 +195,5 @@ void sqlite_redemption_ops(struct store_ops *ops)
     ops->redemption_list = sq_redemption_list;
     ops->redemption_count_voucher = sq_redemption_count_voucher;
     ops->redemption_count_reward = sq_redemption_count_reward;
+    ops->redemption_points_since = sq_redemption_points_since;
 }

@@ -443,6 +443,14 @@ const char *const sqlite_migrations[] = {
     "  error TEXT,"
     "  PRIMARY KEY (project_id, delivery_id, n)"
     ");",
+
+    /* 13: a program's budget and per-member caps (limits), and the indexes that sum what a
+     * member or a program redeemed in a period. */
+    "ALTER TABLE programs ADD COLUMN limits TEXT;"
+    "CREATE INDEX redemptions_member ON redemptions(project_id, member_id, created_at)"
+    "  WHERE member_id IS NOT NULL;"
+    "CREATE INDEX redemptions_campaign ON redemptions(project_id, campaign_id, created_at)"
+    "  WHERE campaign_id IS NOT NULL;",
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -762,3 +762,15 @@ int store_referral_list_by_referrer(struct store_conn *c, const char *pid, const
 {
     return c->ops->referral_list_by_referrer(c, pid, referrer_id, pg, a, out, n, total);
 }
+
+int store_entry_accrued_since(struct store_conn *c, const char *pid, const char *member_id,
+                              int64_t since, int64_t *sum)
+{
+    return c->ops->entry_accrued_since(c, pid, member_id, since, sum);
+}
+
+int store_redemption_points_since(struct store_conn *c, const char *pid, const char *member_id,
+                                  const char *campaign_id, int64_t since, int64_t *sum)
+{
+    return c->ops->redemption_points_since(c, pid, member_id, campaign_id, since, sum);
+}

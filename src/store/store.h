@@ -87,6 +87,7 @@ struct program {
     const char *metadata_json;
     int64_t issued, subtracted, expired; /* program accounts: totals over all members */
     const char *tier_qualification_json; /* how members qualify for tiers; NULL = BALANCE */
+    const char *limits_json; /* budget and per-member caps (engine/limits.h), NULL = none */
     int64_t created_at, updated_at;
 };
 
@@ -493,6 +494,10 @@ TREU_MUST_USE int store_tier_delete(struct store_conn *c, const char *pid, const
  * when it leaves a rolling window, the window's total drops. */
 TREU_MUST_USE int store_entry_oldest_gain_since(struct store_conn *c, const char *pid,
                                                 const char *member_id, int64_t since, int64_t *at);
+/* The points the member earned through earning rules and referrals (POINTS_ACCRUAL) at or
+ * after `since`. */
+TREU_MUST_USE int store_entry_accrued_since(struct store_conn *c, const char *pid,
+                                            const char *member_id, int64_t since, int64_t *sum);
 /* How many entries of the member add up since `since` (accruals, additions, refunds). */
 TREU_MUST_USE int store_entry_earned_since(struct store_conn *c, const char *pid,
                                            const char *member_id, int64_t since, int64_t *sum);
@@ -589,6 +594,11 @@ TREU_MUST_USE int store_redemption_list(struct store_conn *c, const char *pid,
 TREU_MUST_USE int store_redemption_count_voucher(struct store_conn *c, const char *pid,
                                                  const char *voucher_id, const char *customer_id,
                                                  int64_t *count);
+/* Points of successful (not rolled back) reward redemptions at or after `since`, of one
+ * member (member_id) or of one program (campaign_id, member_id NULL). */
+TREU_MUST_USE int store_redemption_points_since(struct store_conn *c, const char *pid,
+                                                const char *member_id, const char *campaign_id,
+                                                int64_t since, int64_t *sum);
 /* Successful (not rolled back) redemptions of a reward by one member at or after `since`
  * (member_id NULL = every member). */
 TREU_MUST_USE int store_redemption_count_reward(struct store_conn *c, const char *pid,
@@ -1011,6 +1021,10 @@ struct store_ops {
     int (*referral_list_by_referrer)(struct store_conn *c, const char *pid, const char *referrer_id,
                                      const struct page *pg, struct arena *a, struct referral **out,
                                      size_t *n, int64_t *total);
+    int (*entry_accrued_since)(struct store_conn *c, const char *pid, const char *member_id,
+                               int64_t since, int64_t *sum);
+    int (*redemption_points_since)(struct store_conn *c, const char *pid, const char *member_id,
+                                   const char *campaign_id, int64_t since, int64_t *sum);
 };
 
 /* Every backend's store and connection begin with these, so dispatch needs no casts
