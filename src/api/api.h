@@ -127,6 +127,9 @@ void api_redemptions_get(struct request *r);
 void api_redemptions_list(struct request *r);
 void api_vouchers_redemptions(struct request *r);
 void api_redemptions_rollback(struct request *r);
+/* What a customer may use now (qualifications.c). */
+void api_qualifications_create(struct request *r);
+void api_customer_redeemables(struct request *r);
 
 /* Shared by the voucher resources (vouchers.c). */
 struct voucher_state;

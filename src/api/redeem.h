@@ -38,6 +38,11 @@ struct redeem_input {
 int api_redeem_input_or_reply(struct request *r, bool stackable, const char *code,
                               struct redeem_input *in);
 
+/* Parses the body's `order` object (id, source_id, amount, items, metadata, status) into
+ * in's order fields; the amount defaults to the items' sum. -1 after replying 400 naming
+ * the field. (Qualifications use it with a redeem_input of their own.) */
+int api_order_or_reply(struct request *r, const cJSON *o, struct redeem_input *in);
+
 /* The stored order the input names, with the input's fields laid over it (amount, items,
  * metadata, status); a new one (not stored, id "") when it names none. *found says which.
  * TREU_ENOTFOUND when order.id names an order that does not exist. */

@@ -36,7 +36,7 @@ static int item_or_reply(struct request *r, const cJSON *it, int i, int64_t *sum
     return 0;
 }
 
-static int order_or_reply(struct request *r, const cJSON *o, struct redeem_input *in)
+int api_order_or_reply(struct request *r, const cJSON *o, struct redeem_input *in)
 {
     static const char *const fields[] = {"id",       "source_id", "amount", "items",
                                          "metadata", "status",    NULL};
@@ -154,7 +154,7 @@ int api_redeem_input_or_reply(struct request *r, bool stackable, const char *cod
          (!cJSON_IsObject(order) ? (reply_error(r, 400, "invalid_param", "Invalid order",
                                                 "order: an object such as {\"amount\": 10000}"),
                                     -1)
-                                 : order_or_reply(r, order, in)) < 0) ||
+                                 : api_order_or_reply(r, order, in)) < 0) ||
         req_object_field_or_reply(r, body, "metadata", &md, &mds) < 0)
         return -1;
     in->metadata_json = md ? req_json_text(r, md) : NULL;

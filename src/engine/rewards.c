@@ -424,10 +424,10 @@ int rewards_check(struct store_conn *c, const char *pid, struct zones *zs, struc
  * ceil(amount × points_ratio / exchange_ratio); without reward.points the member spends
  * that or the whole balance, whichever is less. The discount is floor(points ×
  * exchange_ratio / points_ratio), never more than the order's amount. */
-static enum rewards_result coin_amount(const struct rewards_redeem_in *in,
-                                       const struct reward_check *ck, int64_t balance,
-                                       int64_t *points, int64_t *discount, char *detail,
-                                       size_t size)
+enum rewards_result rewards_coin_amount(const struct rewards_redeem_in *in,
+                                        const struct reward_check *ck, int64_t balance,
+                                        int64_t *points, int64_t *discount, char *detail,
+                                        size_t size)
 {
     int64_t er = ck->exchange_ratio, pr = ck->points_ratio, prod, max;
     if (!in->has_order) {
@@ -588,8 +588,8 @@ int rewards_redeem(const struct loyalty_ctx *lc, struct member_state *ms,
     if (rc < 0 || out->result != REWARDS_OK)
         return rc;
     if (strcmp(out->reward.type, "COIN") == 0) {
-        out->result = coin_amount(in, &out->check, ms->m.balance, &out->points, &out->discount,
-                                  out->detail, sizeof out->detail);
+        out->result = rewards_coin_amount(in, &out->check, ms->m.balance, &out->points,
+                                          &out->discount, out->detail, sizeof out->detail);
     } else {
         out->points = out->check.points;
         if (in->has_points && in->points != out->points) {

@@ -101,6 +101,15 @@ struct rewards_redeem_out {
     struct voucher voucher;
 };
 
+/* COIN: the points `in` spends (in->points, or what the order needs capped by `balance`)
+ * and the discount they buy on in->order_amount, from ck's ratios. Pure; refusals are
+ * REWARDS_ORDER_REQUIRED, REWARDS_POINTS_INVALID or REWARDS_INSUFFICIENT with `detail`.
+ * rewards_redeem uses it; qualifications use it to say what a card's points are worth. */
+enum rewards_result rewards_coin_amount(const struct rewards_redeem_in *in,
+                                        const struct reward_check *ck, int64_t balance,
+                                        int64_t *points, int64_t *discount, char *detail,
+                                        size_t size);
+
 /* Renders the answer for a redemption or rollback; the result is stored as the
  * redemption's body. Returns arena text, NULL when out of memory. */
 typedef const char *(*rewards_render_fn)(void *ctx, const struct member_state *ms,
