@@ -2,7 +2,8 @@
 // scripts/demo-seed.mjs BASE_URL KEYS_JSON_PATH - fills the demo project with a living
 // loyalty program through the public API: "Jeweller Club", a jeweller's program (1 point
 // per euro, 50 per review, 25 for the newsletter, 100 welcome points), four members with
-// paid orders, reviews and a newsletter signup. `make run` (scripts/run-demo) calls it.
+// paid orders, reviews and a newsletter signup, a reward catalog (one redeemed), a coupon
+// campaign and a referral program. `make run` (scripts/run-demo) calls it.
 //
 // Idempotent: every write carries an Idempotency-Key named after what it is, so a rerun
 // after a half-finished seed replays what was done and does the rest, never twice. The
@@ -230,9 +231,59 @@ async function seed(existing) {
               `expected ${m.name}'s card to hold ${m.expected} points, all spendable`);
     }
 
+    await seedOffers();
+
     const d = await call('PUT', `/v1/loyalties/${P}`, {key: 'demo-seed-complete', want: [200],
                          body: {metadata: {seeded_by: SEEDED_BY, seed_complete: true}}});
     check(d, d.body?.metadata?.seed_complete === true, 'expected the program marked complete');
+}
+
+// Rewards to spend points on, a coupon campaign that one of them draws from, and a
+// referral program; Ada redeems a polishing cloth and holds a referral code.
+async function seedOffers() {
+    const coupons = await call('POST', '/v1/campaigns', {key: 'demo-campaign-10eur', want: [201],
+        body: {name: 'Jeweller Club 10 EUR', campaign_type: 'DISCOUNT_COUPONS',
+               voucher: {type: 'DISCOUNT_VOUCHER', discount: {type: 'AMOUNT', amount_off: 1000},
+                         redemption: {quantity: 1}, code_config: {pattern: 'JC10-######'}}}});
+    check(coupons, coupons.body?.id?.startsWith('camp_'), 'expected the coupon campaign');
+    const rewards = [
+        ['cloth', {name: 'Polishing cloth', type: 'MATERIAL', stock: 100,
+                   parameters: {product: {id: 'care-cloth', sku: 'care-cloth-1'}}}, 150],
+        ['resizing', {name: 'Free ring resizing', type: 'CUSTOM',
+                      parameters: {custom: {service: 'resizing'}}}, 300],
+        ['coupon', {name: '10 EUR off your next purchase', type: 'CAMPAIGN',
+                    parameters: {campaign: {id: coupons.body.id}}}, 500],
+        ['coin', {name: 'Pay with points', type: 'COIN',
+                  parameters: {coin: {exchange_ratio: 1, points_ratio: 1}}}, undefined],
+    ];
+    const ids = {};
+    for (const [tag, body, points] of rewards) {
+        const r = await call('POST', '/v1/rewards', {key: `demo-reward-${tag}`, want: [201], body});
+        check(r, r.body?.id?.startsWith('rew_'), 'expected a reward');
+        ids[tag] = r.body.id;
+        const a = await call('POST', `/v1/loyalties/${P}/rewards`, {
+            key: `demo-assign-${tag}`, want: [201],
+            body: points === undefined ? {reward: r.body.id}
+                                       : {reward: r.body.id, parameters: {loyalty: {points}}}});
+        check(a, a.body?.reward_id === r.body.id, 'expected the reward assigned to the program');
+    }
+    const ada = MEMBERS[0];
+    const red = await call('POST', `/v1/loyalties/${P}/members/${ada.code}/redemption`, {
+        key: 'demo-redeem-ada-cloth', want: [200], body: {reward: {id: ids.cloth}}});
+    check(red, red.body?.result === 'SUCCESS', 'expected Ada to redeem the polishing cloth');
+
+    const ref = await call('POST', '/v1/campaigns', {key: 'demo-campaign-referral', want: [201],
+        body: {name: 'Bring a friend', campaign_type: 'REFERRAL_PROGRAM',
+               voucher: {type: 'DISCOUNT_VOUCHER', discount: {type: 'PERCENT', percent_off: 10},
+                         code_config: {pattern: 'FRIEND-######'}},
+               referral_program: {conversion_event_type: 'redemption',
+                                  referrer_reward: {type: 'LOYALTY_CARD',
+                                                    related_object_parent: {id: PROGRAM},
+                                                    amount: 200, trigger: 'FIRST_ORDER'}}}});
+    check(ref, ref.body?.id?.startsWith('camp_'), 'expected the referral program');
+    const pub = await call('POST', '/v1/publications', {key: 'demo-referral-ada', want: [200],
+        body: {customer: {source_id: ada.source_id}, campaign: {name: 'Bring a friend'}}});
+    check(pub, pub.body?.voucher?.is_referral_code === true, 'expected Ada\'s referral code');
 }
 
 // The program's members, oldest first, with their holders' names.
@@ -282,5 +333,9 @@ console.log(`
   ${PROGRAM}: 1 point per euro, 50 points per review (at most 3 a week), 25 for the
   newsletter, 100 on joining; points expire 12 months after earning, at the month's end.
   Tiers on the balance: Silver from 1,000 points, Gold from 5,000 (Gold earns double).
+  Rewards: a polishing cloth (150), free ring resizing (300), a 10 EUR coupon (500) and
+  paying with points (1 point = 1 cent); Ada has redeemed a cloth. "Bring a friend":
+  friends get 10 % off with a member's referral code, the member 200 points on their
+  first paid order.
 ${done ? '' : `  (${writes} writes, ${replayed} replayed from an earlier run)\n`}
 ${table(rows)}`);
