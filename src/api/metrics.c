@@ -96,6 +96,13 @@ void metrics_render(struct metrics *m, const struct writer_stats *ws, struct buf
     buf_puts(b, "# HELP treu_writer_commit_duration_seconds Time to commit one batch durably.\n"
                 "# TYPE treu_writer_commit_duration_seconds histogram\n");
     hist_render(&ws->commit_seconds, b, "treu_writer_commit_duration_seconds", "");
+    buf_puts(b, "# HELP treu_writer_queue_wait_seconds Time a command waited for the writer.\n"
+                "# TYPE treu_writer_queue_wait_seconds histogram\n");
+    hist_render(&ws->queue_seconds, b, "treu_writer_queue_wait_seconds", "");
+    buf_puts(b, "# HELP treu_writer_apply_duration_seconds Time to apply one batch before its "
+                "commit.\n"
+                "# TYPE treu_writer_apply_duration_seconds histogram\n");
+    hist_render(&ws->apply_seconds, b, "treu_writer_apply_duration_seconds", "");
     buf_printf(b,
                "# TYPE treu_writer_commands_total counter\ntreu_writer_commands_total %llu\n"
                "# TYPE treu_writer_commits_total counter\ntreu_writer_commits_total %llu\n"

@@ -38,6 +38,9 @@ static const double writer_batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 5
 static const double writer_commit_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                               0.025,  0.05,    0.1,    0.25,  0.5,    1};
 
+static const double writer_queue_bounds[] = {0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05,
+                                             0.1,    0.5,    1,     2.5,   5,    10};
+
 static int64_t mono_us(void)
 {
     struct timespec ts;
@@ -58,6 +61,7 @@ int writer_submit(struct writer *w, struct command *cmd)
     cmd->rc = 0;
     cmd->status = 0;
     cmd->conflict_field[0] = '\0';
+    cmd->submitted_us = mono_us();
     pthread_mutex_lock(&w->mu);
     int rc = 0;
     if (w->stopping)
@@ -249,6 +253,7 @@ static void writer_run_batch(struct writer *w, struct command *first, size_t n)
     struct command *c = head;
     for (;;) {
         for (; c && rc == 0; c = c->next) {
+            hist_observe(&w->stats.queue_seconds, (double)(mono_us() - c->submitted_us) / 1e6);
             int crc = writer_run_one(w, c);
             if (crc < 0 && crc != TREU_ELIMIT && crc != TREU_ENOMEM)
                 rc = crc; /* storage trouble: the transaction cannot be trusted */
@@ -277,6 +282,7 @@ static void writer_run_batch(struct writer *w, struct command *first, size_t n)
         log_error("batch failed", "commands=%zu err=\"%s\"", n, treu_strerror(rc));
     } else {
         hist_observe(&w->stats.commit_seconds, (double)(mono_us() - tc) / 1e6);
+        hist_observe(&w->stats.apply_seconds, (double)(tc - t0) / 1e6);
         hist_observe(&w->stats.batch_size, (double)n);
         atomic_fetch_add_explicit(&w->stats.commits, 1, memory_order_relaxed);
         if (w->batch_notify) {
@@ -329,6 +335,8 @@ int writer_start(struct store *s, const struct clock *clock, const struct rng *r
     w->rng = rng;
     hist_init(&w->stats.batch_size, writer_batch_bounds, TREU_ARRAY_LEN(writer_batch_bounds));
     hist_init(&w->stats.commit_seconds, writer_commit_bounds, TREU_ARRAY_LEN(writer_commit_bounds));
+    hist_init(&w->stats.queue_seconds, writer_queue_bounds, TREU_ARRAY_LEN(writer_queue_bounds));
+    hist_init(&w->stats.apply_seconds, writer_commit_bounds, TREU_ARRAY_LEN(writer_commit_bounds));
     int rc = store_conn_open(s, true, &w->conn);
     if (rc < 0) {
         free(w);

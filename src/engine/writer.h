@@ -62,12 +62,15 @@ struct command {
     struct buf body;
     char conflict_field[WRITER_CONFLICT_FIELD_BYTES_MAX];
 
+    int64_t submitted_us; /* monotonic, for the queue-wait histogram */
     struct command *next; /* queue link, owned by the writer while queued */
 };
 
 struct writer_stats {
     struct hist batch_size;
     struct hist commit_seconds;
+    struct hist queue_seconds; /* per command: submitted → its batch began applying */
+    struct hist apply_seconds; /* per batch: applying every command, before the commit */
     _Atomic uint64_t commands;
     _Atomic uint64_t commits;
     _Atomic uint64_t failed_commits;
