@@ -17,6 +17,8 @@
 #include "store/pool.h"
 #include "treu_version.h"
 
+#include "http/ratelimit.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -130,6 +132,8 @@ int cli_serve(const struct cli_opts *o)
     if (rc == 0)
         rc = metrics_new(api_routes_count, &app.metrics);
     if (rc == 0)
+        rc = ratelimit_new((double)o->rate_server, (double)o->rate_client, &app.ratelimit);
+    if (rc == 0)
         rc = scheduler_start(app.readers, app.writer, app.zones, app.clock, &app.scheduler);
     if (rc == 0)
         rc = webhooks_start(app.readers, app.writer, app.clock, app.rng, &app.webhooks);
@@ -154,6 +158,7 @@ out:
     writer_free(app.writer); /* commits whatever is queued */
     store_pool_free(app.readers);
     metrics_free(app.metrics);
+    ratelimit_free(app.ratelimit);
     zones_free(app.zones);
     store_free(app.store);
     if (exit_code == 0)

@@ -16,6 +16,8 @@ struct cli_opts {
     const char *project; /* --project */
     const char *kind;    /* --kind */
     int readers;         /* read-only connections in the pool */
+    long rate_server;    /* requests/s per server key, 0 = unlimited */
+    long rate_client;    /* requests/s per client key, 0 = unlimited */
     bool json;
     bool test_clock;     /* serve --test-clock */
     const char *args[4]; /* positional arguments after the subcommand */

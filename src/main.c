@@ -26,7 +26,9 @@ static const char usage[] =
     "  --db URL             TREU_DB         default sqlite:DIR/treu.db\n"
     "  --log-level LEVEL    TREU_LOG_LEVEL  debug, info, warn or error; default info\n"
     "  --test-clock                         serve only: allow POST /v1/_test/clock (tests)\n"
-    "  --readers N          TREU_READERS    read-only database connections; default 8\n";
+    "  --readers N          TREU_READERS    read-only database connections; default 8\n"
+    "  --rate-limit-server N TREU_RATE_LIMIT_SERVER  requests/s per server key; default 0 (none)\n"
+    "  --rate-limit-client N TREU_RATE_LIMIT_CLIENT  requests/s per client key; default 1000\n";
 
 static const char *env_or(const char *name, const char *dflt)
 {
@@ -34,10 +36,23 @@ static const char *env_or(const char *name, const char *dflt)
     return v && *v ? v : dflt;
 }
 
+/* A requests-per-second limit: 0 (none) to 1,000,000. -1 after saying what is wrong. */
+static int parse_rate(const char *v, const char *name, long *out)
+{
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    if (!end || *end || end == v || n < 0 || n > 1000000) {
+        fprintf(stderr, "treu: %s must be 0 (no limit) to 1000000 requests per second\n", name);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
 /* Returns 0, or 2 after printing what is wrong. */
 static int parse(int argc, char **argv, struct cli_opts *o)
 {
-    const char *db = NULL, *readers = NULL;
+    const char *db = NULL, *readers = NULL, *rate_server = NULL, *rate_client = NULL;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char **dst = NULL;
@@ -63,6 +78,10 @@ static int parse(int argc, char **argv, struct cli_opts *o)
             dst = &o->kind;
         else if (strcmp(a, "--readers") == 0)
             dst = &readers;
+        else if (strcmp(a, "--rate-limit-server") == 0)
+            dst = &rate_server;
+        else if (strcmp(a, "--rate-limit-client") == 0)
+            dst = &rate_client;
         if (dst) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "treu: %s needs a value\n", a);
@@ -92,6 +111,11 @@ static int parse(int argc, char **argv, struct cli_opts *o)
         return 2;
     }
     o->readers = (int)t;
+    if (parse_rate(rate_server ? rate_server : env_or("TREU_RATE_LIMIT_SERVER", "0"),
+                   "--rate-limit-server", &o->rate_server) < 0 ||
+        parse_rate(rate_client ? rate_client : env_or("TREU_RATE_LIMIT_CLIENT", "1000"),
+                   "--rate-limit-client", &o->rate_client) < 0)
+        return 2;
     db = db ? db : getenv("TREU_DB");
     int n = db && *db ? snprintf(o->db, sizeof o->db, "%s", db)
                       : snprintf(o->db, sizeof o->db, "sqlite:%s/treu.db", o->data);

@@ -39,6 +39,7 @@ struct app {
     struct scheduler *scheduler;
     struct webhooks *webhooks;
     struct clock_offset *test_clock; /* NULL unless serve --test-clock */
+    struct ratelimit *ratelimit;     /* per-key request rates; NULL = none */
 };
 
 enum route_auth {
@@ -77,6 +78,7 @@ struct request {
     const char *allow;        /* Allow header for 405 */
     const char *content_type; /* NULL = application/json */
     bool replayed;            /* Idempotent-Replayed: true */
+    int retry_after_s;        /* Retry-After on a 429, 0 = none */
 
     /* A write waiting for its commit. */
     struct command cmd;

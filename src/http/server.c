@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/validate.h"
 #include "engine/projects.h"
+#include "http/ratelimit.h"
 #include "http/router.h"
 
 #include <microhttpd.h>
@@ -150,6 +151,11 @@ static enum MHD_Result send_answer(struct http_req *h)
         MHD_add_response_header(resp, "Allow", r->allow);
     if (r->replayed)
         MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+    if (r->retry_after_s > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", r->retry_after_s);
+        MHD_add_response_header(resp, "Retry-After", ra);
+    }
     if (atomic_load(&h->srv->draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(h->conn, (unsigned)r->status, resp);
@@ -196,6 +202,14 @@ static int authenticate(struct http_req *h, const struct route *rt)
     }
     r->auth_kind = key.kind == KEY_SERVER ? AUTH_SERVER : AUTH_CLIENT;
     memcpy(r->project_id, key.project_id, sizeof r->project_id);
+    int wait_s;
+    if (r->app->ratelimit && !ratelimit_take(r->app->ratelimit, key.app_id, key.kind,
+                                             (int64_t)(mono_ns() / 1000), &wait_s)) {
+        r->retry_after_s = wait_s;
+        reply_error(r, 429, "too_many_requests", "Too many requests",
+                    "this key's request rate is limited; retry after %d s", wait_s);
+        return -1;
+    }
     return 0;
 }
 

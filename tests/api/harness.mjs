@@ -161,9 +161,10 @@ export async function waitExit(proc, ms) {
 }
 
 /* Starts a server. Returns {url, keys, dataDir, proc, stop(), kill(), restart()}.
- * testClock: start with --test-clock (POST /v1/_test/clock moves the server's clock). */
-export async function startTreu({ dataDir, testClock = false } = {}) {
-  const extra = testClock ? ['--test-clock'] : [];
+ * testClock: start with --test-clock (POST /v1/_test/clock moves the server's clock).
+ * args: more `treu serve` options. */
+export async function startTreu({ dataDir, testClock = false, args = [] } = {}) {
+  const extra = [...(testClock ? ['--test-clock'] : []), ...args];
   const ownDir = !dataDir;
   if (!dataDir) dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'treu-api-'));
   const keys = await createProject(dataDir, 'test');
