@@ -1076,3 +1076,42 @@ int rules_write_json(const struct ruleset *rs, struct buf *b)
     jw_obj_close(&w);
     return b->err;
 }
+
+void rules_value_str(const char *s, struct rule_value *out)
+{
+    out->type = s ? RV_STR : RV_NULL;
+    out->s = slice_from(s);
+}
+
+void rules_value_int(int64_t v, struct rule_value *out)
+{
+    out->type = RV_INT;
+    out->i = v;
+}
+
+void rules_value_json(const cJSON *j, struct rule_value *out)
+{
+    out->type = RV_NULL;
+    if (cJSON_IsString(j)) {
+        rules_value_str(j->valuestring, out);
+    } else if (cJSON_IsBool(j)) {
+        out->type = RV_BOOL;
+        out->i = cJSON_IsTrue(j);
+    } else if (cJSON_IsNumber(j)) {
+        double d = j->valuedouble;
+        bool exact = d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == (double)(int64_t)d;
+        out->type = exact ? RV_INT : RV_NUM;
+        out->i = exact ? (int64_t)d : 0;
+        out->d = d;
+    }
+}
+
+bool rules_field_under(struct slice f, const char *prefix, char *rest, size_t size)
+{
+    size_t pl = strlen(prefix);
+    if (f.len <= pl || memcmp(f.ptr, prefix, pl) != 0 || f.len - pl >= size)
+        return false;
+    memcpy(rest, f.ptr + pl, f.len - pl);
+    rest[f.len - pl] = '\0';
+    return true;
+}

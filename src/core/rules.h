@@ -63,6 +63,16 @@ struct rule_value {
     struct slice s; /* RV_STR: valid UTF-8, not NUL-terminated necessarily */
 };
 
+/* Helpers for `get` functions: a JSON value (string, bool, number exact as RV_INT when it
+ * is a whole number within ±2^53; anything else RV_NULL), a C string (NULL → RV_NULL), an
+ * integer. */
+void rules_value_json(const cJSON *j, struct rule_value *out);
+void rules_value_str(const char *s, struct rule_value *out);
+void rules_value_int(int64_t v, struct rule_value *out);
+/* When field path `f` is `prefix` followed by more, copies the rest, NUL-terminated, into
+ * `rest` (size bytes) and answers true: "customer.metadata." + "pet". */
+bool rules_field_under(struct slice f, const char *prefix, char *rest, size_t size);
+
 /* The caller's view of the world. `get` fills *out for a field path (RV_NULL when the
  * field is unknown or absent) and returns 0; a negative return aborts evaluation with that
  * error. It must not allocate per call on the hot path. rules_eval calls it at most once

@@ -860,101 +860,52 @@ struct earn_input {
     struct tz_civil local;
 };
 
-static void value_from_json(const cJSON *j, struct rule_value *out)
-{
-    out->type = RV_NULL;
-    if (cJSON_IsString(j)) {
-        out->type = RV_STR;
-        out->s = slice_from(j->valuestring);
-    } else if (cJSON_IsBool(j)) {
-        out->type = RV_BOOL;
-        out->i = cJSON_IsTrue(j);
-    } else if (cJSON_IsNumber(j)) {
-        double d = j->valuedouble;
-        if (d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == (double)(int64_t)d) {
-            out->type = RV_INT;
-            out->i = (int64_t)d;
-        } else {
-            out->type = RV_NUM;
-            out->d = d;
-        }
-    }
-}
-
-static void value_str(const char *s, struct rule_value *out)
-{
-    out->type = s ? RV_STR : RV_NULL;
-    out->s = slice_from(s);
-}
-
-static void value_int(int64_t v, struct rule_value *out)
-{
-    out->type = RV_INT;
-    out->i = v;
-}
-
-static bool field_is(struct slice f, const char *name)
-{
-    return slice_eq_str(f, name);
-}
-
-/* "prefix.rest": the rest when f starts with prefix. */
-static bool field_under(struct slice f, const char *prefix, char *rest, size_t size)
-{
-    size_t pl = strlen(prefix);
-    if (f.len <= pl || memcmp(f.ptr, prefix, pl) != 0 || f.len - pl >= size)
-        return false;
-    memcpy(rest, f.ptr + pl, f.len - pl);
-    rest[f.len - pl] = '\0';
-    return true;
-}
-
 static int earn_get(void *ctx, struct slice f, struct rule_value *out)
 {
     const struct earn_input *in = ctx;
     const struct customer *c = in->t->customer;
     char key[RULES_FIELD_BYTES_MAX + 1];
     out->type = RV_NULL;
-    if (field_is(f, "customer.id"))
-        value_str(c ? c->id : NULL, out);
-    else if (field_is(f, "customer.source_id"))
-        value_str(c ? c->source_id : NULL, out);
-    else if (field_is(f, "customer.name"))
-        value_str(c ? c->name : NULL, out);
-    else if (field_is(f, "customer.email"))
-        value_str(c ? c->email : NULL, out);
-    else if (field_is(f, "customer.birthdate"))
-        value_str(c ? c->birthdate : NULL, out);
-    else if (field_is(f, "customer.timezone"))
-        value_str(c ? c->timezone : NULL, out);
-    else if (field_under(f, "customer.metadata.", key, sizeof key))
-        value_from_json(cJSON_GetObjectItemCaseSensitive(in->customer_metadata, key), out);
-    else if (field_is(f, "order.amount") && in->t->order)
-        value_int(in->t->order->amount, out);
-    else if (field_is(f, "order.status") && in->t->order)
-        value_str(in->t->order->status, out);
-    else if (field_under(f, "order.metadata.", key, sizeof key))
-        value_from_json(cJSON_GetObjectItemCaseSensitive(in->order_metadata, key), out);
-    else if (field_is(f, "event.name"))
-        value_str(in->t->event_name, out);
-    else if (field_under(f, "event.metadata.", key, sizeof key))
-        value_from_json(cJSON_GetObjectItemCaseSensitive(in->t->event_metadata, key), out);
-    else if (field_is(f, "member.tier") || field_is(f, "customer.tier") ||
-             field_is(f, "member.previous_tier")) {
+    if (slice_eq_str(f, "customer.id"))
+        rules_value_str(c ? c->id : NULL, out);
+    else if (slice_eq_str(f, "customer.source_id"))
+        rules_value_str(c ? c->source_id : NULL, out);
+    else if (slice_eq_str(f, "customer.name"))
+        rules_value_str(c ? c->name : NULL, out);
+    else if (slice_eq_str(f, "customer.email"))
+        rules_value_str(c ? c->email : NULL, out);
+    else if (slice_eq_str(f, "customer.birthdate"))
+        rules_value_str(c ? c->birthdate : NULL, out);
+    else if (slice_eq_str(f, "customer.timezone"))
+        rules_value_str(c ? c->timezone : NULL, out);
+    else if (rules_field_under(f, "customer.metadata.", key, sizeof key))
+        rules_value_json(cJSON_GetObjectItemCaseSensitive(in->customer_metadata, key), out);
+    else if (slice_eq_str(f, "order.amount") && in->t->order)
+        rules_value_int(in->t->order->amount, out);
+    else if (slice_eq_str(f, "order.status") && in->t->order)
+        rules_value_str(in->t->order->status, out);
+    else if (rules_field_under(f, "order.metadata.", key, sizeof key))
+        rules_value_json(cJSON_GetObjectItemCaseSensitive(in->order_metadata, key), out);
+    else if (slice_eq_str(f, "event.name"))
+        rules_value_str(in->t->event_name, out);
+    else if (rules_field_under(f, "event.metadata.", key, sizeof key))
+        rules_value_json(cJSON_GetObjectItemCaseSensitive(in->t->event_metadata, key), out);
+    else if (slice_eq_str(f, "member.tier") || slice_eq_str(f, "customer.tier") ||
+             slice_eq_str(f, "member.previous_tier")) {
         const char *id =
-            field_is(f, "member.previous_tier") ? in->ms->tier_left : in->ms->m.tier_id;
+            slice_eq_str(f, "member.previous_tier") ? in->ms->tier_left : in->ms->m.tier_id;
         for (size_t i = 0; i < in->ms->ntiers; i++) {
             if (strcmp(in->ms->tiers[i].id, id) == 0)
-                value_str(in->ms->tiers[i].name, out);
+                rules_value_str(in->ms->tiers[i].name, out);
         }
-    } else if (field_is(f, "member.balance"))
-        value_int(in->ms->m.balance, out);
-    else if (field_is(f, "member.points"))
-        value_int(in->ms->m.earned, out);
-    else if (field_is(f, "time.weekday"))
-        value_int(in->local.weekday, out);
-    else if (field_is(f, "time.hour"))
-        value_int(in->local.hour, out);
+    } else if (slice_eq_str(f, "member.balance"))
+        rules_value_int(in->ms->m.balance, out);
+    else if (slice_eq_str(f, "member.points"))
+        rules_value_int(in->ms->m.earned, out);
+    else if (slice_eq_str(f, "time.weekday"))
+        rules_value_int(in->local.weekday, out);
+    else if (slice_eq_str(f, "time.hour"))
+        rules_value_int(in->local.hour, out);
     return 0;
 }
 

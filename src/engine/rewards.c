@@ -85,41 +85,6 @@ struct subject_input {
     char num[32]; /* a number rendered for variant matching */
 };
 
-static void value_json(const cJSON *j, struct rule_value *out)
-{
-    out->type = RV_NULL;
-    if (cJSON_IsString(j)) {
-        out->type = RV_STR;
-        out->s = slice_from(j->valuestring);
-    } else if (cJSON_IsBool(j)) {
-        out->type = RV_BOOL;
-        out->i = cJSON_IsTrue(j);
-    } else if (cJSON_IsNumber(j)) {
-        double d = j->valuedouble;
-        bool exact = d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == (double)(int64_t)d;
-        out->type = exact ? RV_INT : RV_NUM;
-        out->i = exact ? (int64_t)d : 0;
-        out->d = d;
-    }
-}
-
-static void value_s(const char *s, struct rule_value *out)
-{
-    out->type = s ? RV_STR : RV_NULL;
-    out->s = slice_from(s);
-}
-
-/* "prefix" + rest: the rest (NUL-terminated into `rest`) when f starts with prefix. */
-static bool field_rest(struct slice f, const char *prefix, char *rest, size_t size)
-{
-    size_t pl = strlen(prefix);
-    if (f.len <= pl || memcmp(f.ptr, prefix, pl) != 0 || f.len - pl >= size)
-        return false;
-    memcpy(rest, f.ptr + pl, f.len - pl);
-    rest[f.len - pl] = '\0';
-    return true;
-}
-
 static const char *tier_name(const struct reward_subject *s)
 {
     for (size_t i = 0; s->m->tier_id[0] && i < s->ntiers; i++) {
@@ -149,21 +114,22 @@ static int subject_get(void *ctx, struct slice f, struct rule_value *out)
     out->type = RV_NULL;
     for (size_t i = 0; i < TREU_ARRAY_LEN(cust_str); i++) {
         if (slice_eq_str(f, cust_str[i].name)) {
-            value_s(c ? *(const char *const *)((const char *)c + cust_str[i].off) : NULL, out);
+            rules_value_str(c ? *(const char *const *)((const char *)c + cust_str[i].off) : NULL,
+                            out);
             return 0;
         }
     }
     if (slice_eq_str(f, "customer.id"))
-        value_s(c ? c->id : NULL, out);
-    else if (field_rest(f, "customer.metadata.", key, sizeof key) ||
-             field_rest(f, "metadata.", key, sizeof key))
-        value_json(jget(in->customer_md, key), out);
-    else if (field_rest(f, "member.metadata.", key, sizeof key))
-        value_json(jget(in->member_md, key), out);
+        rules_value_str(c ? c->id : NULL, out);
+    else if (rules_field_under(f, "customer.metadata.", key, sizeof key) ||
+             rules_field_under(f, "metadata.", key, sizeof key))
+        rules_value_json(jget(in->customer_md, key), out);
+    else if (rules_field_under(f, "member.metadata.", key, sizeof key))
+        rules_value_json(jget(in->member_md, key), out);
     else if (slice_eq_str(f, "member.tier") || slice_eq_str(f, "customer.tier"))
-        value_s(tier_name(in->s), out);
+        rules_value_str(tier_name(in->s), out);
     else if (slice_eq_str(f, "member.tier_id"))
-        value_s(m->tier_id[0] ? m->tier_id : NULL, out);
+        rules_value_str(m->tier_id[0] ? m->tier_id : NULL, out);
     else if (slice_eq_str(f, "member.balance")) {
         out->type = RV_INT;
         out->i = in->s->balance;

@@ -488,40 +488,6 @@ struct rule_ctx {
     const struct voucher_context *ctx;
 };
 
-static void rv_str(const char *s, struct rule_value *out)
-{
-    out->type = s ? RV_STR : RV_NULL;
-    out->s = slice_from(s);
-}
-
-static void rv_json(const cJSON *j, struct rule_value *out)
-{
-    out->type = RV_NULL;
-    if (cJSON_IsString(j)) {
-        rv_str(j->valuestring, out);
-    } else if (cJSON_IsBool(j)) {
-        out->type = RV_BOOL;
-        out->i = cJSON_IsTrue(j);
-    } else if (cJSON_IsNumber(j)) {
-        double d = j->valuedouble;
-        bool exact = d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == (double)(int64_t)d;
-        out->type = exact ? RV_INT : RV_NUM;
-        out->i = exact ? (int64_t)d : 0;
-        out->d = d;
-    }
-}
-
-/* "prefix.rest" → the rest, NUL-terminated in `rest`. */
-static bool field_under(struct slice f, const char *prefix, char *rest, size_t size)
-{
-    size_t pl = strlen(prefix);
-    if (f.len <= pl || memcmp(f.ptr, prefix, pl) != 0 || f.len - pl >= size)
-        return false;
-    memcpy(rest, f.ptr + pl, f.len - pl);
-    rest[f.len - pl] = '\0';
-    return true;
-}
-
 static void items_totals(const cJSON *items, int64_t *count, int64_t *quantity)
 {
     *count = *quantity = 0;
@@ -543,22 +509,22 @@ static int voucher_rule_get(void *arg, struct slice f, struct rule_value *out)
     int64_t count, quantity;
     out->type = RV_NULL;
     if (slice_eq_str(f, "customer.id"))
-        rv_str(c ? c->id : NULL, out);
+        rules_value_str(c ? c->id : NULL, out);
     else if (slice_eq_str(f, "customer.source_id"))
-        rv_str(c ? c->source_id : NULL, out);
+        rules_value_str(c ? c->source_id : NULL, out);
     else if (slice_eq_str(f, "customer.name"))
-        rv_str(c ? c->name : NULL, out);
+        rules_value_str(c ? c->name : NULL, out);
     else if (slice_eq_str(f, "customer.email"))
-        rv_str(c ? c->email : NULL, out);
-    else if (field_under(f, "customer.metadata.", key, sizeof key))
-        rv_json(cJSON_GetObjectItemCaseSensitive(ctx->customer_metadata, key), out);
+        rules_value_str(c ? c->email : NULL, out);
+    else if (rules_field_under(f, "customer.metadata.", key, sizeof key))
+        rules_value_json(cJSON_GetObjectItemCaseSensitive(ctx->customer_metadata, key), out);
     else if (slice_eq_str(f, "order.amount") && o && o->has_amount) {
         out->type = RV_INT;
         out->i = o->amount;
     } else if (slice_eq_str(f, "order.status") && o)
-        rv_str(o->status, out);
-    else if (field_under(f, "order.metadata.", key, sizeof key) && o)
-        rv_json(cJSON_GetObjectItemCaseSensitive(o->metadata, key), out);
+        rules_value_str(o->status, out);
+    else if (rules_field_under(f, "order.metadata.", key, sizeof key) && o)
+        rules_value_json(cJSON_GetObjectItemCaseSensitive(o->metadata, key), out);
     else if ((slice_eq_str(f, "order.items.count") || slice_eq_str(f, "order.items.quantity")) &&
              o) {
         items_totals(o->items, &count, &quantity);
