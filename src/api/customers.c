@@ -362,6 +362,28 @@ void api_customers_get(struct request *r)
     reply_json(r, 200);
 }
 
+/* Voucherify's `starting_after` for customers is a created_at instant (its SDK's
+ * customers.scroll() sends the last one it saw, at millisecond precision); treu's own is a
+ * customer id. An instant becomes the exclusive created_at bound in the listing order:
+ * ascending, everything in the cursor's millisecond was already seen. Always 0. */
+static int cursor_time_apply(struct customer_query *q)
+{
+    int64_t at;
+    if (!q->starting_after ||
+        tstime_parse_iso(q->starting_after, strlen(q->starting_after), &at) < 0)
+        return 0;
+    q->starting_after = NULL;
+    if (q->ascending) {
+        at += 999;
+        if (q->created_after == 0 || at > q->created_after)
+            q->created_after = at;
+    } else if (q->created_before == 0 || at < q->created_before) {
+        q->created_before = at;
+    }
+    q->offset = 0;
+    return 0;
+}
+
 static int list_query_or_reply(struct request *r, struct customer_query *q)
 {
     int64_t limit, page;
@@ -382,7 +404,7 @@ static int list_query_or_reply(struct request *r, struct customer_query *q)
         return -1;
     }
     q->ascending = order && strcmp(order, "created_at") == 0;
-    return 0;
+    return cursor_time_apply(q);
 }
 
 void api_customers_list(struct request *r)

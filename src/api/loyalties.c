@@ -1092,6 +1092,9 @@ static const char *activity_type(const char *entry_type)
         {"POINTS_REFUND", "customer.loyalty.card.points_refunded"},
         {"POINTS_TRANSFER_OUT", "customer.loyalty.card.points_transferred"},
         {"POINTS_TRANSFER_IN", "customer.loyalty.card.points_received"},
+        /* the names of the webhook events the same redemptions emit */
+        {"POINTS_REDEMPTION", "customer.reward_redemptions.created"},
+        {"POINTS_REDEMPTION_ROLLBACK", "customer.reward_redemptions.rolledback"},
     };
     for (size_t i = 0; i < TREU_ARRAY_LEN(map); i++) {
         if (strcmp(map[i].entry, entry_type) == 0)
@@ -1615,6 +1618,52 @@ void api_rules_create(struct request *r)
     api_submit(r);
 }
 
+/* PUT changes the fields sent and keeps the others, as Voucherify's update does (its SDK
+ * sends only what changes): the stored rule's fields missing from `body` are copied in,
+ * so the result is validated whole. An unknown program or rule answers 404 here (the
+ * command checks again). Another update landing between this read and the write wins
+ * for the fields this one did not send. -1 after replying. */
+static int rule_merge_or_reply(struct request *r, cJSON *body)
+{
+    struct program p;
+    struct earning_rule er;
+    const char *what = "campaign", *ref = r->params[0];
+    struct store_conn *c = req_reader(r);
+    int rc = store_read_begin(c);
+    if (rc == 0) {
+        rc = store_program_get(c, r->project_id, r->params[0], &r->arena, &p);
+        if (rc == 0) {
+            what = "earning rule";
+            ref = r->params[1];
+            rc = store_rule_get(c, r->project_id, p.id, r->params[1], &r->arena, &er);
+        }
+        store_read_end(c);
+    }
+    req_reader_release(r, c);
+    if (rc < 0) {
+        reply_read_error(r, rc, what, ref);
+        return -1;
+    }
+    cJSON *stored = cJSON_Parse(er.body_json);
+    if (!stored) {
+        reply_op_error(r, TREU_ENOMEM);
+        return -1;
+    }
+    for (cJSON *f = stored->child; f; f = f->next) {
+        if (cJSON_GetObjectItemCaseSensitive(body, f->string))
+            continue;
+        cJSON *copy = cJSON_Duplicate(f, true);
+        if (!copy || !cJSON_AddItemToObject(body, f->string, copy)) {
+            cJSON_Delete(copy);
+            cJSON_Delete(stored);
+            reply_op_error(r, TREU_ENOMEM);
+            return -1;
+        }
+    }
+    cJSON_Delete(stored);
+    return 0;
+}
+
 static void rules_change_submit(struct request *r, int op)
 {
     struct rules_cmd *rc = rules_cmd_new(r, op);
@@ -1627,7 +1676,7 @@ static void rules_change_submit(struct request *r, int op)
             reply_op_error(r, TREU_ENOMEM);
             return;
         }
-        if (req_json_object_or_reply(r, &body) < 0 ||
+        if (req_json_object_or_reply(r, &body) < 0 || rule_merge_or_reply(r, body) < 0 ||
             rule_or_reply(r, body, &rc->rules[0], true) < 0)
             return;
         rc->n = 1;

@@ -354,8 +354,18 @@ static int events_apply(struct command *cmd, const struct writer_tx *tx)
     jw_kv_str(&w, "id", ev.id);
     jw_kv_str(&w, "object", "event");
     jw_kv_str(&w, "event", ev.name);
+    /* Voucherify's answer names the event `type` and carries the customer as an object;
+     * its SDK reads both. */
+    jw_kv_str(&w, "type", ev.name);
     jw_kv_str(&w, "source_id", ev.source_id);
     jw_kv_str(&w, "customer_id", cu.id);
+    jw_key(&w, "customer");
+    jw_obj_open(&w);
+    jw_kv_str(&w, "id", cu.id);
+    jw_kv_str(&w, "source_id", cu.source_id);
+    jw_kv_str(&w, "object", "customer");
+    jw_obj_close(&w);
+    jw_kv_raw(&w, "referral", NULL);
     jw_kv_raw(&w, "metadata", ev.metadata_json ? ev.metadata_json : "{}");
     loyalty_render(&w, er);
     jw_kv_time(&w, "created_at", ev.created_at);

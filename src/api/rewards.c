@@ -976,6 +976,24 @@ static int assign_apply(struct command *cmd, const struct writer_tx *tx)
 }
 
 /* `by_program`: the path is /v1/loyalties/{campaignId}/rewards[/{assignmentId}]. */
+/* The body of an assignment request. Voucherify's POST /v1/loyalties/{id}/rewards takes an
+ * array (its SDKs send `[{reward, parameters}]`) and answers the assignment: `one_array`
+ * accepts that array with one item as well as the object. -1 after replying 400. */
+static int assign_body_parse_or_reply(struct request *r, bool one_array, cJSON **body)
+{
+    if (!one_array)
+        return req_json_object_or_reply(r, body);
+    size_t n;
+    if (req_json_items_or_reply(r, true, 1, "reward assignments", body, &n) < 0)
+        return -1;
+    if (!cJSON_IsObject(*body)) {
+        reply_error(r, 400, "invalid_param", "Invalid reward assignment",
+                    "each reward assignment must be an object");
+        return -1;
+    }
+    return 0;
+}
+
 static void assign_submit(struct request *r, enum assign_op op, bool by_program)
 {
     static const char *const create_p[] = {"reward", "parameters", "tiers", "validation_rules",
@@ -1003,7 +1021,7 @@ static void assign_submit(struct request *r, enum assign_op op, bool by_program)
         const char *const *allowed = op == ASSIGN_UPDATE ? update_f
                                      : by_program        ? create_p
                                                          : create_r;
-        if (req_json_object_or_reply(r, &body) < 0 ||
+        if (assign_body_parse_or_reply(r, op == ASSIGN_CREATE && by_program, &body) < 0 ||
             req_known_fields_or_reply(r, body, allowed, ignored, "") < 0 ||
             assign_body_or_reply(r, body, ac) < 0)
             return;

@@ -459,6 +459,25 @@ describe('customers list', () => {
     assert.deepEqual(ids(pg), [cs[7].id, cs[6].id, cs[5].id]);
   });
 
+  test('starting_after as a created_at instant (Voucherify\'s cursor, what its SDK\'s scroll sends)', async () => {
+    const d = await api(t, 'GET', q({ starting_after: cs[8].created_at, limit: 3 }));
+    assert.equal(d.status, 200, d.text);
+    assert.deepEqual(ids(d), [cs[7].id, cs[6].id, cs[5].id]);
+    assert.equal(d.json.has_more, true);
+    // ascending: everything in the cursor's millisecond counts as seen
+    const a = await api(t, 'GET', q({ starting_after: cs[2].created_at, limit: 3, order: 'created_at' }));
+    assert.deepEqual(ids(a), [cs[3].id, cs[4].id, cs[5].id]);
+    const first = await api(t, 'GET', q({ starting_after: '1970-01-01T00:00:00Z', order: 'created_at', limit: 100 }));
+    assert.deepEqual(ids(first), asc());
+    const future = await api(t, 'GET', q({ starting_after: '2200-01-01T00:00:00Z', limit: 100 }));
+    assert.deepEqual(ids(future), rev());
+    // the tighter of created_at[before] and the cursor wins
+    const both = await api(t, 'GET', q({ starting_after: cs[8].created_at, 'created_at[before]': plus(cs[5].created_at, 1) }));
+    assert.deepEqual(ids(both), [cs[5].id, cs[4].id, cs[3].id, cs[2].id, cs[1].id, cs[0].id]);
+    const bad = await api(t, 'GET', q({ starting_after: 'cust_nope' }));
+    assert.equal(bad.status, 400, bad.text);
+  });
+
   test('deleted customers leave the list', async () => {
     const extra = await api(t, 'POST', '/v1/customers', { body: { email: 'gone@example.com' } });
     assert.equal(extra.status, 201);

@@ -145,6 +145,24 @@ describe('loyalty earning rules', () => {
     assert.deepEqual((await api(t, 'GET', `/v1/loyalties/${p.id}/earning-rules/${r.id}`)).json, u.json, 'unchanged by a bad update');
   });
 
+  test('update keeps the fields not sent (Voucherify\'s SDK sends only what changes)', async () => {
+    const p = await createProgram(t);
+    const [r] = await createRules(t, p.id, [{ ...REVIEW, metadata: { v: 1 }, pending_points: { period_days: 3 } }]);
+    const u = await api(t, 'PUT', `/v1/loyalties/${p.id}/earning-rules/${r.id}`, { body: { loyalty: { type: 'FIXED', points: 60 } } });
+    assert.equal(u.status, 200, u.text);
+    assert.equal(u.json.event, 'review');
+    assert.deepEqual(u.json.loyalty, { type: 'FIXED', points: 60 });
+    assert.deepEqual(u.json.metadata, { v: 1 });
+    assert.deepEqual(u.json.pending_points, { period_days: 3 });
+    const m = await api(t, 'PUT', `/v1/loyalties/${p.id}/earning-rules/${r.id}`, { body: { metadata: { v: 2 } } });
+    assert.equal(m.status, 200, m.text);
+    assert.deepEqual([m.json.loyalty.points, m.json.metadata], [60, { v: 2 }]);
+    // a merged result is validated whole; an unknown rule is still 404
+    assertError(await api(t, 'PUT', `/v1/loyalties/${p.id}/earning-rules/${r.id}`, { body: { loyalty: { type: 'BOGUS' } } }),
+      400, 'invalid_param', 'loyalty.type');
+    assertError(await api(t, 'PUT', `/v1/loyalties/${p.id}/earning-rules/ern_doesnotexist000000000`, { body: { metadata: {} } }), 404, 'not_found');
+  });
+
   test('disable / enable → 200 with active; a disabled rule earns nothing', async () => {
     const p = await createProgram(t);
     const [r] = await createRules(t, p.id, [REVIEW]);

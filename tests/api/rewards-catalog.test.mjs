@@ -144,6 +144,17 @@ describe('rewards catalog', () => {
     assertErr(await api(t, 'POST', `/v1/loyalties/${p.id}/rewards`, { body: { reward: 'rew_nope', parameters: { loyalty: { points: 9 } } } }), 404, 'not_found', 'rew_nope');
     assertErr(await api(t, 'POST', '/v1/loyalties/camp_nope/rewards', { body: { reward: mat.id, parameters: { loyalty: { points: 9 } } } }), 404, 'not_found', 'camp_nope');
 
+    // Voucherify's SDKs send the program's side as an array of one; the answer is the assignment.
+    const arrReward = await createReward(t, material());
+    const arr = await api(t, 'POST', `/v1/loyalties/${p.id}/rewards`, { body: [{ reward: arrReward.id, parameters: { loyalty: { points: 40 } } }] });
+    assert.equal(arr.status, 201, arr.text);
+    assert.deepEqual([arr.json.reward_id, arr.json.parameters], [arrReward.id, { loyalty: { points: 40 } }]);
+    assertErr(await api(t, 'POST', `/v1/loyalties/${p.id}/rewards`, { body: [] }), 400, 'invalid_param');
+    assertErr(await api(t, 'POST', `/v1/loyalties/${p.id}/rewards`, { body: [{ reward: mat.id }, { reward: coin.id }] }), 400, 'invalid_param');
+    assertErr(await api(t, 'POST', `/v1/loyalties/${p.id}/rewards`, { body: ['x'] }), 400, 'invalid_param');
+    assertErr(await api(t, 'POST', `/v1/rewards/${mat.id}/assignments`, { body: [{ campaign: p.id }] }), 400, 'invalid_json');
+    assert.equal((await api(t, 'DELETE', `/v1/loyalties/${p.id}/rewards/${arr.json.id}`)).status, 204);
+
     const byReward = await api(t, 'GET', `/v1/rewards/${mat.id}/assignments`);
     assert.deepEqual(byReward.json.data.map((a) => a.id), [a1.json.id]);
     const byProgram = await api(t, 'GET', `/v1/loyalties/${p.id}/rewards`);
