@@ -14,6 +14,7 @@
 #include "engine/customers.h"
 #include "engine/limits.h"
 #include "engine/outbox.h"
+#include "engine/rulecache.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -601,9 +602,16 @@ int loyalty_credit(const struct loyalty_ctx *lc, const struct program *program,
     l->rule_id = tmpl ? tmpl->rule_id : NULL;
     l->release_at = pending_days > 0 ? now + pending_days * TSTIME_US_PER_DAY : 0;
     l->state = l->release_at ? LOT_PENDING : LOT_ACTIVE;
-    int rc = loyalty_expiry_at(lc->zones, program, now, &l->expires_at);
-    if (rc < 0)
-        return rc;
+    /* Every credit of a command expires alike: the policy is read once per command. */
+    int rc = 0;
+    if (ms->expiry_for != now || strcmp(ms->expiry_program, program->id) != 0) {
+        rc = loyalty_expiry_at(lc->zones, program, now, &ms->expiry_at);
+        if (rc < 0)
+            return rc;
+        ms->expiry_for = now;
+        snprintf(ms->expiry_program, sizeof ms->expiry_program, "%s", program->id);
+    }
+    l->expires_at = ms->expiry_at;
     int64_t before = ms->m.balance;
     ms->m.earned += points;
     if (l->state == LOT_PENDING) {
@@ -1150,7 +1158,7 @@ static int earn_rule(const struct loyalty_ctx *lc, const struct program *p, stru
                      const struct earning_rule *r, struct earn_input *in, const struct tz *z,
                      struct earn_result *out)
 {
-    cJSON *body = cJSON_Parse(r->body_json);
+    const cJSON *body = rulecache_body(r);
     if (!body)
         return TREU_EINVAL;
     int rc = 0;
@@ -1183,7 +1191,6 @@ static int earn_rule(const struct loyalty_ctx *lc, const struct program *p, stru
             out->points += points;
         }
     }
-    cJSON_Delete(body);
     return rc;
 }
 

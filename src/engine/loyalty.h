@@ -49,7 +49,10 @@ struct member_state {
     bool tier_left_done;         /* customer.loyalty.tier.left already ran in this command */
     bool deferred;               /* credits skip the member and account writes until flushed */
     int64_t deferred_issued;     /* points credited since the last flush */
-    int64_t posted_balance;      /* balance and pending as of the last entry's postings */
+    int64_t expiry_for;          /* credits made at this instant in expiry_program */
+    char expiry_program[IDS_MAX_LEN];
+    int64_t expiry_at;      /* expire at this instant (0 = never) */
+    int64_t posted_balance; /* balance and pending as of the last entry's postings */
     int64_t posted_pending;
 };
 
