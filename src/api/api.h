@@ -70,6 +70,16 @@ void api_webhooks_redeliver(struct request *r);
 /* A customer's metadata as compact JSON (customers.c, and traits merged by segment.c). */
 #define CUSTOMER_METADATA_BYTES_MAX (16 * 1024)
 
+/* Segment-style ingestion (segment.c): identify, track and batch; page, screen, group and
+ * alias are accepted and ignored. */
+void api_segment_identify(struct request *r);
+void api_segment_track(struct request *r);
+void api_segment_batch(struct request *r);
+void api_segment_page(struct request *r);
+void api_segment_screen(struct request *r);
+void api_segment_group(struct request *r);
+void api_segment_alias(struct request *r);
+
 /* A custom event, validated: /v1/events and the Segment-style track call (segment.c) both
  * record events through api_event_apply. */
 #define EVENT_NAME_BYTES_MAX      100
