@@ -281,3 +281,21 @@ describe('segment-style ingestion', () => {
     assert.equal(there.json.name, 'Elsewhere');
   });
 });
+
+describe('segment-style ingestion: rate limits', () => {
+  let t;
+  before(async () => { t = await startTreu({ args: ['--rate-limit-client', '3'] }); });
+  after(async () => { await t?.stop(); });
+
+  test('a write key is limited like its key: past the bucket, 429 with Retry-After', async () => {
+    const headers = { Authorization: basic(t.keys.client_token) };
+    const rs = await Promise.all(Array.from({ length: 8 }, () =>
+      api(t, 'POST', '/v1/page', { keys: 'none', headers, body: { userId: 'u' } })));
+    const codes = rs.map((r) => r.status);
+    assert.ok(codes.includes(200), codes.join());
+    const limited = rs.find((r) => r.status === 429);
+    assert.ok(limited, `expected a 429 among ${codes.join()}`);
+    assertError(limited, 429, 'too_many_requests');
+    assert.ok(Number(limited.headers['retry-after']) >= 1);
+  });
+});
