@@ -4,6 +4,7 @@
 #define TREU_API_H
 
 #include "api/request.h"
+#include "engine/customers.h"
 
 struct route {
     const char *method;
@@ -65,6 +66,39 @@ void api_webhooks_rotate_secret(struct request *r);
 void api_webhooks_deliveries(struct request *r);
 void api_webhooks_delivery_get(struct request *r);
 void api_webhooks_redeliver(struct request *r);
+
+/* A customer's metadata as compact JSON (customers.c, and traits merged by segment.c). */
+#define CUSTOMER_METADATA_BYTES_MAX (16 * 1024)
+
+/* Segment-style ingestion (segment.c): identify, track and batch; page, screen, group and
+ * alias are accepted and ignored. */
+void api_segment_identify(struct request *r);
+void api_segment_track(struct request *r);
+void api_segment_batch(struct request *r);
+void api_segment_page(struct request *r);
+void api_segment_screen(struct request *r);
+void api_segment_group(struct request *r);
+void api_segment_alias(struct request *r);
+
+/* A custom event, validated: /v1/events and the Segment-style track call (segment.c) both
+ * record events through api_event_apply. */
+#define EVENT_NAME_BYTES_MAX      100
+#define EVENT_SOURCE_ID_BYTES_MAX 255
+#define EVENT_METADATA_BYTES_MAX  (64 * 1024)
+struct event_input {
+    const char *name;
+    const char *source_id; /* NULL: not deduplicated */
+    struct customer_ref customer;
+    cJSON *metadata; /* NULL or an object; read by rule conditions */
+    const char *metadata_json;
+};
+/* Inside a command: records event `in` for its customer and runs the earning rules named
+ * after it, allocating from `a`. A source_id seen before earns nothing again and answers
+ * the first answer (200); an unknown customer answers 404; else 201 with the event and
+ * its loyalty outcome. The answer goes to *status and `body`. Returns 0, or a negative
+ * TREU_E* on storage trouble. */
+int api_event_apply(const struct writer_tx *tx, struct request *r, const struct event_input *in,
+                    struct arena *a, int *status, struct buf *body);
 
 /* Shared by resources that name a customer ("customer": id, source_id or object). */
 struct customer_ref;

@@ -15,7 +15,6 @@
 #define CUSTOMER_NAME_BYTES_MAX          255
 #define CUSTOMER_DESCRIPTION_BYTES_MAX   1024
 #define CUSTOMER_ADDRESS_FIELD_BYTES_MAX 255
-#define CUSTOMER_METADATA_BYTES_MAX      (16 * 1024)
 #define TZDB_DIR                         "/usr/share/zoneinfo/"
 
 enum customer_op { OP_UPSERT, OP_UPDATE, OP_DELETE };

@@ -14,8 +14,7 @@
 
 #define ORDER_AMOUNT_MAX          INT64_C(10000000000000) /* 100 billion in major units */
 #define ORDER_ITEMS_MAX           500
-#define ORDER_SOURCE_ID_BYTES_MAX 255
-#define EVENT_NAME_BYTES_MAX      100
+#define ORDER_SOURCE_ID_BYTES_MAX EVENT_SOURCE_ID_BYTES_MAX
 #define PAYLOAD_JSON_BYTES_MAX    (64 * 1024)
 
 static const char *const order_statuses[] = {"CREATED", "PAID", "CANCELED", "FULFILLED", NULL};
@@ -35,11 +34,7 @@ struct order_cmd {
 
 struct event_cmd {
     struct request *r;
-    const char *name;
-    const char *source_id;
-    struct customer_ref customer;
-    cJSON *metadata;
-    const char *metadata_json;
+    struct event_input in;
 };
 
 static void loyalty_render(struct jw *w, const struct earn_result *er)
@@ -303,17 +298,40 @@ void api_orders_get(struct request *r)
 
 /* ---- events ---- */
 
-static int events_apply(struct command *cmd, const struct writer_tx *tx)
+static void event_render(struct jw *w, const struct event *ev, const struct customer *cu,
+                         const struct earn_result *er)
 {
-    struct event_cmd *ec = cmd->input;
-    struct request *r = ec->r;
-    if (ec->source_id) {
+    jw_obj_open(w);
+    jw_kv_str(w, "id", ev->id);
+    jw_kv_str(w, "object", "event");
+    jw_kv_str(w, "event", ev->name);
+    /* Voucherify's answer names the event `type` and carries the customer as an object;
+     * its SDK reads both. */
+    jw_kv_str(w, "type", ev->name);
+    jw_kv_str(w, "source_id", ev->source_id);
+    jw_kv_str(w, "customer_id", cu->id);
+    jw_key(w, "customer");
+    jw_obj_open(w);
+    jw_kv_str(w, "id", cu->id);
+    jw_kv_str(w, "source_id", cu->source_id);
+    jw_kv_str(w, "object", "customer");
+    jw_obj_close(w);
+    jw_kv_raw(w, "referral", NULL);
+    jw_kv_raw(w, "metadata", ev->metadata_json ? ev->metadata_json : "{}");
+    loyalty_render(w, er);
+    jw_kv_time(w, "created_at", ev->created_at);
+    jw_obj_close(w);
+}
+
+int api_event_apply(const struct writer_tx *tx, struct request *r, const struct event_input *in,
+                    struct arena *a, int *status, struct buf *body)
+{
+    if (in->source_id) {
         struct event prev;
-        int rc =
-            store_event_get_by_source(tx->conn, r->project_id, ec->source_id, &r->arena, &prev);
+        int rc = store_event_get_by_source(tx->conn, r->project_id, in->source_id, a, &prev);
         if (rc == 0) { /* a repeated delivery: the first answer, nothing earned again */
-            buf_puts(&cmd->body, prev.result_json ? prev.result_json : "{}");
-            cmd->status = 200;
+            buf_puts(body, prev.result_json ? prev.result_json : "{}");
+            *status = 200;
             return 0;
         }
         if (rc != TREU_ENOTFOUND)
@@ -321,60 +339,46 @@ static int events_apply(struct command *cmd, const struct writer_tx *tx)
     }
     struct customer cu;
     enum customer_result cres;
-    int rc = customers_resolve(tx, r->project_id, &ec->customer, &r->arena, &cu, &cres);
+    int rc = customers_resolve(tx, r->project_id, &in->customer, a, &cu, &cres);
     if (rc < 0)
         return rc;
     if (cres == CUSTOMER_NOT_FOUND || cres == CUSTOMER_SOURCE_TAKEN) {
-        cmd->status = 404;
-        not_found_into(&cmd->body, r, "customer", ec->customer.ref);
+        *status = 404;
+        not_found_into(body, r, "customer", in->customer.ref);
         return 0;
     }
-    struct event ev = {.name = ec->name,
-                       .source_id = ec->source_id,
-                       .metadata_json = ec->metadata_json,
+    struct event ev = {.name = in->name,
+                       .source_id = in->source_id,
+                       .metadata_json = in->metadata_json,
                        .created_at = tx->now_us};
     ids_make_at(tx->rng, tx->now_us, "evt_", ev.id);
     memcpy(ev.customer_id, cu.id, sizeof ev.customer_id);
-    struct earn_result *er = arena_zalloc(&r->arena, sizeof *er);
+    struct earn_result *er = arena_zalloc(a, sizeof *er);
     if (!er)
         return TREU_ENOMEM;
-    struct loyalty_ctx lc = {
-        .tx = tx, .zones = r->app->zones, .pid = r->project_id, .a = &r->arena};
+    struct loyalty_ctx lc = {.tx = tx, .zones = r->app->zones, .pid = r->project_id, .a = a};
     struct trigger t = {.kind = TRIGGER_EVENT,
-                        .event_name = ec->name,
+                        .event_name = in->name,
                         .event_id = ev.id,
-                        .event_metadata = ec->metadata,
+                        .event_metadata = in->metadata,
                         .customer = &cu};
     rc = loyalty_earn(&lc, &t, NULL, NULL, er);
     if (rc < 0)
         return rc;
     struct jw w;
-    jw_init(&w, &cmd->body);
-    jw_obj_open(&w);
-    jw_kv_str(&w, "id", ev.id);
-    jw_kv_str(&w, "object", "event");
-    jw_kv_str(&w, "event", ev.name);
-    /* Voucherify's answer names the event `type` and carries the customer as an object;
-     * its SDK reads both. */
-    jw_kv_str(&w, "type", ev.name);
-    jw_kv_str(&w, "source_id", ev.source_id);
-    jw_kv_str(&w, "customer_id", cu.id);
-    jw_key(&w, "customer");
-    jw_obj_open(&w);
-    jw_kv_str(&w, "id", cu.id);
-    jw_kv_str(&w, "source_id", cu.source_id);
-    jw_kv_str(&w, "object", "customer");
-    jw_obj_close(&w);
-    jw_kv_raw(&w, "referral", NULL);
-    jw_kv_raw(&w, "metadata", ev.metadata_json ? ev.metadata_json : "{}");
-    loyalty_render(&w, er);
-    jw_kv_time(&w, "created_at", ev.created_at);
-    jw_obj_close(&w);
+    jw_init(&w, body);
+    event_render(&w, &ev, &cu, er);
     /* Kept only where a repeat can ask for it: a repeated source_id gets the first answer.
      * Without one the answer is not stored (it is most of an event's bytes). */
-    ev.result_json = ev.source_id ? buf_cstr(&cmd->body) : NULL;
-    cmd->status = 201;
+    ev.result_json = ev.source_id ? buf_cstr(body) : NULL;
+    *status = 201;
     return store_event_insert(tx->conn, r->project_id, &ev);
+}
+
+static int events_apply(struct command *cmd, const struct writer_tx *tx)
+{
+    struct event_cmd *ec = cmd->input;
+    return api_event_apply(tx, ec->r, &ec->in, &ec->r->arena, &cmd->status, &cmd->body);
 }
 
 void api_events_create(struct request *r)
@@ -394,7 +398,7 @@ void api_events_create(struct request *r)
         req_string_field_or_reply(r, body, "event", EVENT_NAME_BYTES_MAX, false, &name) < 0 ||
         req_string_field_or_reply(r, body, "source_id", ORDER_SOURCE_ID_BYTES_MAX, false, &src) <
             0 ||
-        api_customer_ref_or_reply(r, body, "customer", &ec->customer) < 0)
+        api_customer_ref_or_reply(r, body, "customer", &ec->in.customer) < 0)
         return;
     if (!name.set || !name.v[0]) {
         reply_error(r, 400, name.set ? "invalid_param" : "missing_param", "Invalid event",
@@ -405,13 +409,13 @@ void api_events_create(struct request *r)
     struct opt_str mds;
     if (req_object_field_or_reply(r, body, "metadata", &md, &mds) < 0)
         return;
-    ec->name = name.v;
-    ec->source_id = src.set && src.v[0] ? src.v : NULL;
-    ec->metadata = (cJSON *)md;
-    ec->metadata_json = md ? req_json_text(r, md) : NULL;
-    if (ec->metadata_json && strlen(ec->metadata_json) > PAYLOAD_JSON_BYTES_MAX) {
+    ec->in.name = name.v;
+    ec->in.source_id = src.set && src.v[0] ? src.v : NULL;
+    ec->in.metadata = (cJSON *)md;
+    ec->in.metadata_json = md ? req_json_text(r, md) : NULL;
+    if (ec->in.metadata_json && strlen(ec->in.metadata_json) > EVENT_METADATA_BYTES_MAX) {
         reply_error(r, 400, "invalid_param", "Metadata too large", "metadata: at most %d bytes",
-                    PAYLOAD_JSON_BYTES_MAX);
+                    EVENT_METADATA_BYTES_MAX);
         return;
     }
     r->cmd.apply = events_apply;

@@ -43,9 +43,10 @@ struct app {
 };
 
 enum route_auth {
-    AUTH_PUBLIC = 0, /* no key needed */
-    AUTH_SERVER = 1, /* server key */
-    AUTH_CLIENT = 2, /* client key */
+    AUTH_PUBLIC = 0,    /* no key needed */
+    AUTH_SERVER = 1,    /* server key */
+    AUTH_CLIENT = 2,    /* client key */
+    AUTH_WRITE_KEY = 3, /* Segment-style: a key's token alone, as the HTTP Basic user name */
 };
 
 struct request;

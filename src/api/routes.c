@@ -107,6 +107,14 @@ const struct route api_routes[] = {
     {"POST", "/v1/redemptions/{redemptionId}/rollback", AUTH_SERVER, api_redemptions_rollback},
     {"POST", "/v1/redemptions/{redemptionId}/rollbacks", AUTH_SERVER, api_redemptions_rollback},
     {"POST", "/v1/_test/clock", AUTH_SERVER, api_system_test_clock},
+    /* Segment-style ingestion (api/segment.c): the write key is a key's token */
+    {"POST", "/v1/identify", AUTH_WRITE_KEY, api_segment_identify},
+    {"POST", "/v1/track", AUTH_WRITE_KEY, api_segment_track},
+    {"POST", "/v1/batch", AUTH_WRITE_KEY, api_segment_batch},
+    {"POST", "/v1/page", AUTH_WRITE_KEY, api_segment_page},
+    {"POST", "/v1/screen", AUTH_WRITE_KEY, api_segment_screen},
+    {"POST", "/v1/group", AUTH_WRITE_KEY, api_segment_group},
+    {"POST", "/v1/alias", AUTH_WRITE_KEY, api_segment_alias},
     /* rewards (api/rewards.c) */
     {"POST", "/v1/rewards", AUTH_SERVER, api_rewards_create},
     {"GET", "/v1/rewards", AUTH_SERVER, api_rewards_list},

@@ -49,6 +49,13 @@ enum key_check { KEY_OK, KEY_UNKNOWN, KEY_BAD_TOKEN, KEY_REVOKED };
 TREU_MUST_USE int projects_key_check(struct store_conn *c, const char *app_id, const char *token,
                                      struct arena *a, struct api_key *key, enum key_check *result);
 
+/* Finds the key whose token is `token` (a Segment-style write key: a token without its
+ * app id) through the token's hash. *result is KEY_UNKNOWN when no key has it, else as
+ * for projects_key_check; on KEY_OK *key holds the key. */
+TREU_MUST_USE int projects_key_check_token(struct store_conn *c, const char *token, size_t len,
+                                           struct arena *a, struct api_key *key,
+                                           enum key_check *result);
+
 /* A real clock that can be moved forward, for black-box tests of time (`treu serve
  * --test-clock`). Never enabled unless asked for. */
 struct clock_offset {

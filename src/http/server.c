@@ -16,6 +16,7 @@
 #include "http/router.h"
 
 #include <microhttpd.h>
+#include <sodium.h>
 #include <limits.h>
 #include <netdb.h>
 #include <stdatomic.h>
@@ -163,12 +164,10 @@ static enum MHD_Result send_answer(struct http_req *h)
     return ret;
 }
 
-/* Checks the key pair the route needs. Returns -1 after answering 401/403. */
-static int authenticate(struct http_req *h, const struct route *rt)
+/* The X-App-Id/X-App-Token or X-Client-Application-Id/X-Client-Token pair. -1 after
+ * answering 401. */
+static int check_key_pair(struct request *r, struct store_conn *c, struct api_key *key)
 {
-    struct request *r = &h->r;
-    if (rt->auth == AUTH_PUBLIC)
-        return 0;
     const char *sid = io_header(r, "X-App-Id"), *stok = io_header(r, "X-App-Token");
     const char *cid = io_header(r, "X-Client-Application-Id");
     const char *ctok = io_header(r, "X-Client-Token");
@@ -179,22 +178,74 @@ static int authenticate(struct http_req *h, const struct route *rt)
                     "and X-Client-Token (client key)");
         return -1;
     }
-    struct api_key key;
     enum key_check res;
-    struct store_conn *c = req_reader(r);
-    int rc = projects_key_check(c, server ? sid : cid, server ? stok : ctok, &r->arena, &key, &res);
-    req_reader_release(r, c);
+    int rc = projects_key_check(c, server ? sid : cid, server ? stok : ctok, &r->arena, key, &res);
     if (rc < 0) {
         reply_op_error(r, rc);
         return -1;
     }
-    enum key_kind want = server ? KEY_SERVER : KEY_CLIENT;
-    if (res != KEY_OK || key.kind != want) {
+    if (res != KEY_OK || key->kind != (server ? KEY_SERVER : KEY_CLIENT)) {
         reply_error(r, 401, "unauthorized", "Unauthorized",
                     res == KEY_REVOKED ? "this key was revoked"
                                        : "unknown application id or wrong token");
         return -1;
     }
+    return 0;
+}
+
+#define HTTP_BASIC_BYTES_MAX 512 /* decoded "user:password" of an Authorization: Basic */
+
+/* A Segment-style write key: HTTP Basic with the token as the user name and an empty
+ * password (a password, if sent, is ignored). Either kind of key is accepted. -1 after
+ * answering 401. */
+static int check_write_key(struct request *r, struct store_conn *c, struct api_key *key)
+{
+    const char *auth = io_header(r, "Authorization");
+    char user[HTTP_BASIC_BYTES_MAX + 1];
+    size_t len = 0;
+    bool ok =
+        auth && strncasecmp(auth, "Basic ", 6) == 0 &&
+        sodium_base642bin((unsigned char *)user, HTTP_BASIC_BYTES_MAX, auth + 6, strlen(auth + 6),
+                          " ", &len, NULL, sodium_base64_VARIANT_ORIGINAL) == 0;
+    if (ok) {
+        user[len] = '\0';
+        char *colon = memchr(user, ':', len);
+        len = colon ? (size_t)(colon - user) : len;
+        ok = len > 0;
+    }
+    if (!ok) {
+        reply_error(r, 401, "unauthorized", "Unauthorized",
+                    "send the write key (a treu key's token) as the HTTP Basic user name with "
+                    "an empty password: Authorization: Basic base64(\"<token>:\")");
+        return -1;
+    }
+    enum key_check res;
+    int rc = projects_key_check_token(c, user, len, &r->arena, key, &res);
+    sodium_memzero(user, sizeof user);
+    if (rc < 0) {
+        reply_op_error(r, rc);
+        return -1;
+    }
+    if (res != KEY_OK) {
+        reply_error(r, 401, "unauthorized", "Unauthorized",
+                    res == KEY_REVOKED ? "this write key was revoked" : "invalid write key");
+        return -1;
+    }
+    return 0;
+}
+
+/* Checks the key the route needs. Returns -1 after answering 401/403/429. */
+static int authenticate(struct http_req *h, const struct route *rt)
+{
+    struct request *r = &h->r;
+    if (rt->auth == AUTH_PUBLIC)
+        return 0;
+    struct api_key key;
+    struct store_conn *c = req_reader(r);
+    int rc = rt->auth == AUTH_WRITE_KEY ? check_write_key(r, c, &key) : check_key_pair(r, c, &key);
+    req_reader_release(r, c);
+    if (rc < 0)
+        return -1;
     if (key.kind == KEY_CLIENT && rt->auth == AUTH_SERVER) {
         reply_error(r, 403, "forbidden", "Forbidden",
                     "a client key cannot call %s %s; use a server key", rt->method, rt->pattern);

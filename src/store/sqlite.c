@@ -20,6 +20,7 @@ enum stmt_id {
     ST_PROJECT_GET,
     ST_KEY_INSERT,
     ST_KEY_GET,
+    ST_KEY_GET_BY_HASH,
     ST_KEY_LIST_ALL,
     ST_KEY_LIST_PROJECT,
     ST_KEY_REVOKE,
@@ -123,6 +124,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                       "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_KEY_GET] = "SELECT app_id, project_id, kind, token_hash, name, created_at, revoked_at "
                    "FROM api_keys WHERE app_id = ?1",
+    [ST_KEY_GET_BY_HASH] = "SELECT app_id, project_id, kind, token_hash, name, created_at, "
+                           "revoked_at FROM api_keys WHERE token_hash = ?1",
     [ST_KEY_LIST_ALL] = "SELECT app_id, project_id, kind, token_hash, name, created_at, "
                         "revoked_at FROM api_keys ORDER BY created_at, app_id",
     [ST_KEY_LIST_PROJECT] = "SELECT app_id, project_id, kind, token_hash, name, created_at, "
@@ -466,6 +469,18 @@ static int sq_key_get(struct store_conn *bc, const char *app_id, struct arena *a
         return rc;
     bind_text(st, 1, app_id);
     return sq_query_one(c, st, sq_read_key, a, o, "key get");
+}
+
+static int sq_key_get_by_hash(struct store_conn *bc, const unsigned char *hash, struct arena *a,
+                              struct api_key *o)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)bc;
+    sqlite3_stmt *st = NULL;
+    int rc = sq_stmt(c, stmt_sql[ST_KEY_GET_BY_HASH], &st);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_blob(st, 1, hash, STORE_HASH_BYTES, SQLITE_STATIC);
+    return sq_query_one(c, st, sq_read_key, a, o, "key get by hash");
 }
 
 #define SQLITE_KEYS_LIST_MAX 10000
@@ -1600,6 +1615,7 @@ static const struct store_ops sqlite_base_ops = {
     .project_get = sq_project_get,
     .key_insert = sq_key_insert,
     .key_get = sq_key_get,
+    .key_get_by_hash = sq_key_get_by_hash,
     .key_list = sq_key_list,
     .key_revoke = sq_key_revoke,
     .customer_insert = sq_customer_insert,

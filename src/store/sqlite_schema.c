@@ -451,6 +451,10 @@ const char *const sqlite_migrations[] = {
     "  WHERE member_id IS NOT NULL;"
     "CREATE INDEX redemptions_campaign ON redemptions(project_id, campaign_id, created_at)"
     "  WHERE campaign_id IS NOT NULL;",
+
+    /* 14: Segment-style calls present only a token (the write key), no app id: keys are
+     * also found by their token's hash. Tokens are random, so two keys never share one. */
+    "CREATE UNIQUE INDEX api_keys_token ON api_keys(token_hash);",
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

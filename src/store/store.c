@@ -104,6 +104,12 @@ int store_key_get(struct store_conn *c, const char *app_id, struct arena *a, str
     return c->ops->key_get(c, app_id, a, out);
 }
 
+int store_key_get_by_hash(struct store_conn *c, const unsigned char *hash, struct arena *a,
+                          struct api_key *out)
+{
+    return c->ops->key_get_by_hash(c, hash, a, out);
+}
+
 int store_key_list(struct store_conn *c, const char *project_id, struct arena *a,
                    struct api_key **out, size_t *n)
 {

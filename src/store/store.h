@@ -402,6 +402,10 @@ TREU_MUST_USE int store_key_insert(struct store_conn *c, const struct api_key *k
 /* TREU_ENOTFOUND when no key has this app id (revoked keys are returned). */
 TREU_MUST_USE int store_key_get(struct store_conn *c, const char *app_id, struct arena *a,
                                 struct api_key *out);
+/* The key whose token hashes to `hash` (STORE_HASH_BYTES), revoked or not; TREU_ENOTFOUND
+ * when none. For callers that are given only a token (Segment-style write keys). */
+TREU_MUST_USE int store_key_get_by_hash(struct store_conn *c, const unsigned char *hash,
+                                        struct arena *a, struct api_key *out);
 /* All keys, or those of one project when project_id is not NULL, oldest first. */
 TREU_MUST_USE int store_key_list(struct store_conn *c, const char *project_id, struct arena *a,
                                  struct api_key **out, size_t *n);
@@ -819,6 +823,8 @@ struct store_ops {
     int (*project_get)(struct store_conn *c, const char *id, struct arena *a, struct project *o);
     int (*key_insert)(struct store_conn *c, const struct api_key *k);
     int (*key_get)(struct store_conn *c, const char *app_id, struct arena *a, struct api_key *o);
+    int (*key_get_by_hash)(struct store_conn *c, const unsigned char *hash, struct arena *a,
+                           struct api_key *o);
     int (*key_list)(struct store_conn *c, const char *project_id, struct arena *a,
                     struct api_key **out, size_t *n);
     int (*key_revoke)(struct store_conn *c, const char *app_id, int64_t now);

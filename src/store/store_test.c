@@ -264,6 +264,18 @@ static void test_keys(void **state)
     assert_int_equal(store_key_list(f->w, P1, &f->a, &list, &n), 0);
     assert_int_equal(n, 2);
     assert_int_equal(list[0].revoked_at, 5000);
+
+    /* By the token's hash (write keys), revoked or not; a hash is one key's only. */
+    assert_int_equal(store_key_get_by_hash(f->w, k2.token_hash, &f->a, &got), 0);
+    assert_string_equal(got.app_id, "app_2");
+    assert_string_equal(got.project_id, P1);
+    assert_int_equal(store_key_get_by_hash(f->w, k1.token_hash, &f->a, &got), 0);
+    assert_string_equal(got.app_id, "app_1");
+    assert_int_equal(got.revoked_at, 5000);
+    struct api_key none = make_key("app_9", P2, KEY_CLIENT, NULL, 7);
+    assert_int_equal(store_key_get_by_hash(f->w, none.token_hash, &f->a, &got), TREU_ENOTFOUND);
+    struct api_key twin = make_key("app_4", P2, KEY_CLIENT, NULL, 300);
+    assert_int_equal(store_key_insert(f->w, &twin), TREU_ECONFLICT);
 }
 
 static void test_key_list_many(void **state)
