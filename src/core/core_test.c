@@ -406,6 +406,10 @@ static void test_json_parse_refusals(void **state)
     expect_parse_fails(BYTES("{}\0"));
     expect_parse_fails(BYTES("{\"a\":1\0}"));
     expect_parse_fails(BYTES("\0{}"));
+    /* other control bytes outside strings: cJSON would skip them as whitespace (fuzz_json) */
+    expect_parse_fails(BYTES("[1,\x14"
+                             "2]"));
+    expect_parse_fails(BYTES("\x0b{}"));
     /* invalid UTF-8, inside a string and out */
     expect_parse_fails(BYTES("{\"a\":\"\xC3\x28\"}"));
     expect_parse_fails(BYTES("{\"a\":\"\xED\xA0\x80\"}"));

@@ -45,8 +45,8 @@ bool json_utf8_valid(const char *p, size_t len)
     return true;
 }
 
-/* One pass over the raw text: depth outside strings. Strings are skipped honouring
- * escapes; cJSON reports any other syntax error afterwards. */
+/* One pass over the raw text: depth and stray control bytes outside strings. Strings are skipped
+ * honouring escapes; cJSON reports any other syntax error afterwards. */
 static int json_check_depth(const char *p, size_t len, int depth_max, struct json_error *err)
 {
     int depth = 0;
@@ -81,9 +81,10 @@ static int json_check_depth(const char *p, size_t len, int depth_max, struct jso
             }
         } else if (c == '}' || c == ']') {
             depth--;
-        } else if (c == '\0') {
+        } else if ((unsigned char)c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            /* cJSON skips every byte up to 0x20 as whitespace; JSON allows only these four. */
             err->offset = i;
-            err->why = "NUL byte in JSON text";
+            err->why = c == '\0' ? "NUL byte in JSON text" : "control character outside a string";
             return TREU_EINVAL;
         }
     }
