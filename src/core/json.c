@@ -3,6 +3,7 @@
 
 #include "core/tstime.h"
 
+#include <math.h>
 #include <string.h>
 
 bool json_utf8_valid(const char *p, size_t len)
@@ -91,6 +92,20 @@ static int json_check_depth(const char *p, size_t len, int depth_max, struct jso
     return 0;
 }
 
+/* cJSON turns a number too large for a double (1e400) into infinity, which has no JSON
+ * form: written back it would be "inf", and arithmetic on it is meaningless. The tree is
+ * at most depth_max deep, so the recursion is bounded. */
+static bool json_numbers_finite(const cJSON *item)
+{
+    if (cJSON_IsNumber(item))
+        return isfinite(item->valuedouble);
+    for (const cJSON *c = item->child; c; c = c->next) {
+        if (!json_numbers_finite(c))
+            return false;
+    }
+    return true;
+}
+
 int json_parse(const char *p, size_t len, int depth_max, cJSON **out, struct json_error *err)
 {
     *out = NULL;
@@ -118,6 +133,11 @@ int json_parse(const char *p, size_t len, int depth_max, cJSON **out, struct jso
         cJSON_Delete(root);
         err->offset = end ? (size_t)(end - p) : 0;
         err->why = "unexpected text after the JSON value";
+        return TREU_EINVAL;
+    }
+    if (!json_numbers_finite(root)) {
+        cJSON_Delete(root);
+        err->why = "number too large";
         return TREU_EINVAL;
     }
     *out = root;

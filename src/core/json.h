@@ -20,7 +20,7 @@ struct json_error {
 };
 
 /* Checks that `p[0..len)` is valid UTF-8 with nesting at most `depth_max` and no control
- * bytes outside strings but tab, CR and LF, then parses it.
+ * bytes outside strings but tab, CR and LF, then parses it; numbers must fit a double.
  * On success *out is a tree the caller frees with cJSON_Delete. On bad input returns
  * TREU_EINVAL and fills *err; TREU_ENOMEM if cJSON ran out of memory. */
 TREU_MUST_USE int json_parse(const char *p, size_t len, int depth_max, cJSON **out,
