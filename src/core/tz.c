@@ -652,8 +652,9 @@ int64_t tz_period_start(const struct tz *z, int64_t utc_us, const char *period)
     } else if (strcmp(period, "YEAR") == 0) {
         m = d = 1;
     }
-    struct tz_civil s = {.year = y, .month = m, .day = d};
-    return tz_from_civil(z, &s);
+    /* The period's first day may begin inside a gap: its start is then where the gap
+     * ends, as for tz_start_of_day, never the gap-shifted midnight after it. */
+    return tz_us_from_s(tz_day_start_s(z, tstime_days_from_civil(y, m, d)), 0);
 }
 
 /* Adds months to a civil date; a day past the new month's end becomes its last day. */
