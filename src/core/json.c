@@ -6,42 +6,49 @@
 #include <math.h>
 #include <string.h>
 
+/* The length (1..4) of the well-formed UTF-8 sequence starting at s[0], `left` > 0 bytes
+ * being available; 0 when it is not one (stray continuation byte, overlong form, surrogate,
+ * past U+10FFFF, cut short). */
+static size_t utf8_seq_len(const unsigned char *s, size_t left)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 1;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 2;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 3;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (left <= n)
+        return 0;
+    for (size_t k = 1; k <= n; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    if (cp >= 0xD800 && cp <= 0xDFFF)
+        return 0;
+    return n + 1;
+}
+
 bool json_utf8_valid(const char *p, size_t len)
 {
     const unsigned char *s = (const unsigned char *)p;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
+    for (size_t i = 0, n; i < len; i += n) {
+        n = utf8_seq_len(s + i, len - i);
+        if (n == 0)
             return false;
-        }
-        if (len - i <= n)
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return false;
-        if (cp >= 0xD800 && cp <= 0xDFFF)
-            return false;
-        i += n + 1;
     }
     return true;
 }
@@ -153,7 +160,8 @@ void json_escape(struct buf *b, const char *s, size_t len)
         unsigned char c = (unsigned char)s[i];
         const char *esc = NULL;
         char u[7];
-        bool ls = c == 0xE2 && i + 2 < len && (unsigned char)s[i + 1] == 0x80 &&
+        size_t n = utf8_seq_len((const unsigned char *)s + i, len - i);
+        bool ls = n == 3 && c == 0xE2 && (unsigned char)s[i + 1] == 0x80 &&
                   ((unsigned char)s[i + 2] == 0xA8 || (unsigned char)s[i + 2] == 0xA9);
         if (c == '"')
             esc = "\\\"";
@@ -169,11 +177,16 @@ void json_escape(struct buf *b, const char *s, size_t len)
             u[0] = '\\', u[1] = 'u', u[2] = '0', u[3] = '0';
             u[4] = hex[c >> 4], u[5] = hex[c & 15], u[6] = '\0';
             esc = u;
+        } else if (n == 0) {
+            /* Not UTF-8 (a path segment or header echoed in an error): the replacement
+             * character, so what treu writes is always valid JSON. */
+            esc = "\\ufffd";
         } else if (ls) {
             esc = (unsigned char)s[i + 2] == 0xA8 ? "\\u2028" : "\\u2029";
         }
         if (!esc) {
-            run++;
+            run += n;
+            i += n - 1;
             continue;
         }
         buf_append(b, s + i - run, run);

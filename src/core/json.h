@@ -81,7 +81,8 @@ static inline void jw_kv_time(struct jw *w, const char *k, int64_t us)
     jw_time(w, us);
 }
 
-/* Appends `s[0..len)` as a quoted, escaped JSON string. */
+/* Appends `s[0..len)` as a quoted, escaped JSON string. Bytes that are not UTF-8 become
+ * U+FFFD, so the result is valid JSON whatever `s` holds. */
 void json_escape(struct buf *b, const char *s, size_t len);
 
 #endif
