@@ -2,14 +2,15 @@
 # first (scripts/install-deps), so each works on a fresh Debian 12 machine.
 #   make         build build/treu
 #   make run     build and start treu with a demo project under ./data
-#   make test    build with ASan+UBSan and run every test
+#   make test    build with ASan+UBSan and run every test (each fuzz corpus once, too)
+#   make fuzz    build the libFuzzer targets with clang and fuzz each for FUZZ_SECONDS (60)
 #   make bench   build optimized and run the benchmarks (results in BENCHMARKS.md)
 #   make fmt     format the C sources with clang-format
 #   make clean   remove build directories
 
 WERROR := $(if $(CI),true,false)
 
-.PHONY: all deps build build-asan run test bench fmt clean
+.PHONY: all deps build build-asan build-fuzz run test fuzz bench fmt clean
 
 all: build
 
@@ -28,6 +29,18 @@ build-asan/build.ninja: | deps
 build-asan: deps build-asan/build.ninja
 	ninja -C build-asan
 
+# Fuzzing needs clang (scripts/install-deps installs it); its own build dir, because every
+# object is instrumented for libFuzzer. Crashing inputs land in fuzz-crashes/<target>/.
+build-fuzz/build.ninja: | deps
+	CC=clang meson setup build-fuzz --buildtype=debugoptimized -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dfuzz=true -Dwerror=true
+
+build-fuzz: deps build-fuzz/build.ninja
+	ninja -C build-fuzz fuzz
+
+fuzz: build-fuzz
+	scripts/fuzz
+
 run: build
 	scripts/run-demo
 
@@ -38,7 +51,7 @@ bench: build
 	bench/run
 
 fmt:
-	clang-format -i $$(find src -name '*.[ch]')
+	clang-format -i $$(find src tests/fuzz -name '*.[ch]')
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

@@ -317,7 +317,9 @@ int req_int_field_or_reply(struct request *r, const cJSON *obj, const char *wher
     if (!v)
         return 0;
     double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
-    if (!cJSON_IsNumber(v) || d != (double)(int64_t)d || d < (double)min || d > (double)max) {
+    /* The range first: converting a double outside int64's range is undefined. */
+    if (!cJSON_IsNumber(v) || !(d >= (double)min && d <= (double)max) || d < -0x1p63 ||
+        d >= 0x1p63 || d != (double)(int64_t)d) {
         reply_error(r, 400, "invalid_param", "Invalid number",
                     "%s%s%s: must be an integer from %lld to %lld", where, dot(where), name,
                     (long long)min, (long long)max);

@@ -406,6 +406,13 @@ static void test_json_parse_refusals(void **state)
     expect_parse_fails(BYTES("{}\0"));
     expect_parse_fails(BYTES("{\"a\":1\0}"));
     expect_parse_fails(BYTES("\0{}"));
+    /* other control bytes outside strings: cJSON would skip them as whitespace (fuzz_json) */
+    expect_parse_fails(BYTES("[1,\x14"
+                             "2]"));
+    expect_parse_fails(BYTES("\x0b{}"));
+    /* numbers a double cannot hold would become infinity (fuzz_json) */
+    expect_parse_fails(BYTES("[1e400]"));
+    expect_parse_fails(BYTES("{\"a\":{\"b\":-1e309}}"));
     /* invalid UTF-8, inside a string and out */
     expect_parse_fails(BYTES("{\"a\":\"\xC3\x28\"}"));
     expect_parse_fails(BYTES("{\"a\":\"\xED\xA0\x80\"}"));
@@ -484,8 +491,12 @@ static void test_json_escape(void **state)
     /* Neighbours of U+2028 and other UTF-8 pass through untouched. */
     expect_escape(BYTES("\xE2\x80\xA6\xC3\xA9\xF0\x9D\x84\x9E"),
                   "\"\xE2\x80\xA6\xC3\xA9\xF0\x9D\x84\x9E\"");
-    /* A truncated E2 80 at the end is not mistaken for U+2028. */
-    expect_escape(BYTES("x\xE2\x80"), "\"x\xE2\x80\"");
+    /* A truncated E2 80 at the end is not mistaken for U+2028; like every byte that is not
+     * UTF-8 (fuzz_api: a path segment echoed in a 404), each becomes U+FFFD. */
+    expect_escape(BYTES("x\xE2\x80"), "\"x\\ufffd\\ufffd\"");
+    expect_escape(BYTES("n\x8D\x9D y\xC0\xAF z\xED\xA0\x80 \xF4\x90\x80\x80"),
+                  "\"n\\ufffd\\ufffd y\\ufffd\\ufffd z\\ufffd\\ufffd\\ufffd "
+                  "\\ufffd\\ufffd\\ufffd\\ufffd\"");
     /* Only len bytes. */
     expect_escape("abcdef", 3, "\"abc\"");
 }

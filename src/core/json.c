@@ -3,50 +3,58 @@
 
 #include "core/tstime.h"
 
+#include <math.h>
 #include <string.h>
+
+/* The length (1..4) of the well-formed UTF-8 sequence starting at s[0], `left` > 0 bytes
+ * being available; 0 when it is not one (stray continuation byte, overlong form, surrogate,
+ * past U+10FFFF, cut short). */
+static size_t utf8_seq_len(const unsigned char *s, size_t left)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 1;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 2;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 3;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (left <= n)
+        return 0;
+    for (size_t k = 1; k <= n; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    if (cp >= 0xD800 && cp <= 0xDFFF)
+        return 0;
+    return n + 1;
+}
 
 bool json_utf8_valid(const char *p, size_t len)
 {
     const unsigned char *s = (const unsigned char *)p;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
+    for (size_t i = 0, n; i < len; i += n) {
+        n = utf8_seq_len(s + i, len - i);
+        if (n == 0)
             return false;
-        }
-        if (len - i <= n)
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return false;
-        if (cp >= 0xD800 && cp <= 0xDFFF)
-            return false;
-        i += n + 1;
     }
     return true;
 }
 
-/* One pass over the raw text: depth outside strings. Strings are skipped honouring
- * escapes; cJSON reports any other syntax error afterwards. */
+/* One pass over the raw text: depth and stray control bytes outside strings. Strings are skipped
+ * honouring escapes; cJSON reports any other syntax error afterwards. */
 static int json_check_depth(const char *p, size_t len, int depth_max, struct json_error *err)
 {
     int depth = 0;
@@ -81,13 +89,28 @@ static int json_check_depth(const char *p, size_t len, int depth_max, struct jso
             }
         } else if (c == '}' || c == ']') {
             depth--;
-        } else if (c == '\0') {
+        } else if ((unsigned char)c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            /* cJSON skips every byte up to 0x20 as whitespace; JSON allows only these four. */
             err->offset = i;
-            err->why = "NUL byte in JSON text";
+            err->why = c == '\0' ? "NUL byte in JSON text" : "control character outside a string";
             return TREU_EINVAL;
         }
     }
     return 0;
+}
+
+/* cJSON turns a number too large for a double (1e400) into infinity, which has no JSON
+ * form: written back it would be "inf", and arithmetic on it is meaningless. The tree is
+ * at most depth_max deep, so the recursion is bounded. */
+static bool json_numbers_finite(const cJSON *item)
+{
+    if (cJSON_IsNumber(item))
+        return isfinite(item->valuedouble);
+    for (const cJSON *c = item->child; c; c = c->next) {
+        if (!json_numbers_finite(c))
+            return false;
+    }
+    return true;
 }
 
 int json_parse(const char *p, size_t len, int depth_max, cJSON **out, struct json_error *err)
@@ -119,6 +142,11 @@ int json_parse(const char *p, size_t len, int depth_max, cJSON **out, struct jso
         err->why = "unexpected text after the JSON value";
         return TREU_EINVAL;
     }
+    if (!json_numbers_finite(root)) {
+        cJSON_Delete(root);
+        err->why = "number too large";
+        return TREU_EINVAL;
+    }
     *out = root;
     return 0;
 }
@@ -132,7 +160,8 @@ void json_escape(struct buf *b, const char *s, size_t len)
         unsigned char c = (unsigned char)s[i];
         const char *esc = NULL;
         char u[7];
-        bool ls = c == 0xE2 && i + 2 < len && (unsigned char)s[i + 1] == 0x80 &&
+        size_t n = utf8_seq_len((const unsigned char *)s + i, len - i);
+        bool ls = n == 3 && c == 0xE2 && (unsigned char)s[i + 1] == 0x80 &&
                   ((unsigned char)s[i + 2] == 0xA8 || (unsigned char)s[i + 2] == 0xA9);
         if (c == '"')
             esc = "\\\"";
@@ -148,11 +177,16 @@ void json_escape(struct buf *b, const char *s, size_t len)
             u[0] = '\\', u[1] = 'u', u[2] = '0', u[3] = '0';
             u[4] = hex[c >> 4], u[5] = hex[c & 15], u[6] = '\0';
             esc = u;
+        } else if (n == 0) {
+            /* Not UTF-8 (a path segment or header echoed in an error): the replacement
+             * character, so what treu writes is always valid JSON. */
+            esc = "\\ufffd";
         } else if (ls) {
             esc = (unsigned char)s[i + 2] == 0xA8 ? "\\u2028" : "\\u2029";
         }
         if (!esc) {
-            run++;
+            run += n;
+            i += n - 1;
             continue;
         }
         buf_append(b, s + i - run, run);

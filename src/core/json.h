@@ -19,7 +19,8 @@ struct json_error {
     const char *why; /* static text: "invalid UTF-8", "nesting deeper than 32", ... */
 };
 
-/* Checks that `p[0..len)` is valid UTF-8 with nesting at most `depth_max`, then parses it.
+/* Checks that `p[0..len)` is valid UTF-8 with nesting at most `depth_max` and no control
+ * bytes outside strings but tab, CR and LF, then parses it; numbers must fit a double.
  * On success *out is a tree the caller frees with cJSON_Delete. On bad input returns
  * TREU_EINVAL and fills *err; TREU_ENOMEM if cJSON ran out of memory. */
 TREU_MUST_USE int json_parse(const char *p, size_t len, int depth_max, cJSON **out,
@@ -80,7 +81,8 @@ static inline void jw_kv_time(struct jw *w, const char *k, int64_t us)
     jw_time(w, us);
 }
 
-/* Appends `s[0..len)` as a quoted, escaped JSON string. */
+/* Appends `s[0..len)` as a quoted, escaped JSON string. Bytes that are not UTF-8 become
+ * U+FFFD, so the result is valid JSON whatever `s` holds. */
 void json_escape(struct buf *b, const char *s, size_t len);
 
 #endif

@@ -9,8 +9,8 @@
  *
  * Local time is handled as int64 seconds plus a microsecond remainder. Every offset is
  * bounded (|offset| < TZ_OFFSET_SPAN_S), so the offsets that can apply to a local time are
- * exactly those in effect somewhere in [local - span, local + span]: tz_from_civil looks
- * there for its candidates instead of walking the transition table. */
+ * exactly those in effect somewhere in [local - span, local + span]: tz_from_civil tries
+ * each of them (the one at the window's start and every one taking effect inside it). */
 #include "core/tz.h"
 
 #include "core/tstime.h"
@@ -544,22 +544,52 @@ void tz_to_civil(const struct tz *z, int64_t utc_us, struct tz_civil *out)
     tz_civil_from_local(s + tz_offset_s(z, s), us, out);
 }
 
+/* Tries `off` as the offset of local time `local`: when `off` is in effect at local - off,
+ * that instant shows `local`; the earliest such instant is kept in *best. */
+static void tz_try_offset(const struct tz *z, int64_t local, int32_t off, int64_t *best,
+                          bool *found)
+{
+    int64_t t = local - off;
+    if (tz_offset_s(z, t) == off && (!*found || t < *best)) {
+        *best = t;
+        *found = true;
+    }
+}
+
+/* The index of the first transition after `t` (z->count when there is none). */
+static size_t tz_first_after(const struct tz *z, int64_t t)
+{
+    size_t lo = 0, hi = z->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (z->trans[mid].at_s <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* The instant of local time `local` (seconds): the earliest one when it occurs more than
- * once; in a gap, the one it would be with the offset in effect before the gap. */
+ * once; in a gap, the one it would be with the offset in effect before the gap. Every
+ * instant showing `local` lies within TZ_OFFSET_SPAN_S of it, so its offset is the one in
+ * effect at the window's start, or one that takes effect inside the window (a transition,
+ * or the footer's standard or daylight offset past the last transition): each is tried.
+ * Real zones have at most two transitions in a window; hostile data at most
+ * TZ_TRANSITIONS_MAX. */
 static int64_t tz_utc_from_local(const struct tz *z, int64_t local)
 {
-    int32_t before = tz_offset_s(z, local - TZ_OFFSET_SPAN_S);
-    int32_t after = tz_offset_s(z, local + TZ_OFFSET_SPAN_S);
-    int32_t cand[4] = {before, after, tz_offset_s(z, local - before),
-                       tz_offset_s(z, local - after)};
+    int64_t lo = local - TZ_OFFSET_SPAN_S, hi = local + TZ_OFFSET_SPAN_S;
+    int32_t before = tz_offset_s(z, lo);
     bool found = false;
     int64_t best = 0;
-    for (size_t i = 0; i < TREU_ARRAY_LEN(cand); i++) {
-        int64_t t = local - cand[i];
-        if (tz_offset_s(z, t) == cand[i] && (!found || t < best)) {
-            best = t;
-            found = true;
-        }
+    tz_try_offset(z, local, before, &best, &found);
+    for (size_t i = tz_first_after(z, lo); i < z->count && z->trans[i].at_s <= hi; i++)
+        tz_try_offset(z, local, z->trans[i].off_s, &best, &found);
+    if (z->has_footer && (z->count == 0 || hi > z->trans[z->count - 1].at_s)) {
+        tz_try_offset(z, local, z->footer.std_off, &best, &found);
+        if (z->footer.has_dst)
+            tz_try_offset(z, local, z->footer.dst_off, &best, &found);
     }
     return found ? best : local - before;
 }
@@ -622,8 +652,9 @@ int64_t tz_period_start(const struct tz *z, int64_t utc_us, const char *period)
     } else if (strcmp(period, "YEAR") == 0) {
         m = d = 1;
     }
-    struct tz_civil s = {.year = y, .month = m, .day = d};
-    return tz_from_civil(z, &s);
+    /* The period's first day may begin inside a gap: its start is then where the gap
+     * ends, as for tz_start_of_day, never the gap-shifted midnight after it. */
+    return tz_us_from_s(tz_day_start_s(z, tstime_days_from_civil(y, m, d)), 0);
 }
 
 /* Adds months to a civil date; a day past the new month's end becomes its last day. */

@@ -63,8 +63,9 @@ int64_t tz_add_and_round(const struct tz *z, int64_t utc_us, int days, int month
 /* The instant local midnight starts on the civil date containing `utc_us`. */
 int64_t tz_start_of_day(const struct tz *z, int64_t utc_us);
 
-/* The local start of the calendar period containing `utc_us`: "DAY", "WEEK" (from Monday),
- * "MONTH" or "YEAR"; any other name is the day. */
+/* The local start of the calendar period containing `utc_us` (the first instant whose local
+ * date is in it, so never after `utc_us`): "DAY", "WEEK" (from Monday), "MONTH" or "YEAR";
+ * any other name is the day. */
 int64_t tz_period_start(const struct tz *z, int64_t utc_us, const char *period);
 
 #endif

@@ -1020,6 +1020,48 @@ static void test_bad_footers(void **state)
     free(buf);
 }
 
+/* fuzz_tz: an offset in effect for less than the search window (3.6 h of +23:42:16 between
+ * two stretches of +06:30) was never tried, so a local time it shows first came back as its
+ * later occurrence. */
+static void test_from_civil_short_lived_offset(void **state)
+{
+    (void)state;
+    static const int64_t at[] = {0, 12968};
+    static const uint8_t idx[] = {1, 0};
+    static const int32_t offs[] = {23400, 85336};
+    struct tzif t = {.version = '2', .ntrans = 2, .at = at, .idx = idx, .ntypes = 2, .offs = offs};
+    struct tz *z = NULL;
+    assert_int_equal(parse_tzif(&t, &z), 0);
+    struct tz_civil c;
+    tz_to_civil(z, 0, &c);
+    assert_civil(&c, 1970, 1, 1, 23, 42, 16, 0, 4);
+    assert_int_equal(tz_from_civil(z, &c), 0);
+    tz_to_civil(z, 61936 * TSTIME_US_PER_S, &c);
+    assert_civil(&c, 1970, 1, 1, 23, 42, 16, 0, 4);
+    assert_int_equal(tz_from_civil(z, &c), 0);
+    tz_free(z);
+}
+
+/* fuzz_tz: a day that begins inside a gap (clocks jump from 23:30 to 00:30) starts where the
+ * gap ends; tz_period_start used to answer the gap-shifted midnight, 01:00, which lies after
+ * instants of that day. */
+static void test_period_start_in_gap(void **state)
+{
+    (void)state;
+    int64_t jump = utc(2026, 1, 9, 23, 30, 0) / TSTIME_US_PER_S;
+    const int64_t at[] = {jump};
+    static const uint8_t idx[] = {1};
+    static const int32_t offs[] = {0, 3600};
+    struct tzif t = {.version = '2', .ntrans = 1, .at = at, .idx = idx, .ntypes = 2, .offs = offs};
+    struct tz *z = NULL;
+    assert_int_equal(parse_tzif(&t, &z), 0);
+    int64_t t0 = jump * TSTIME_US_PER_S + 10 * 60 * TSTIME_US_PER_S; /* local 00:40 */
+    assert_int_equal(tz_start_of_day(z, t0), jump * TSTIME_US_PER_S);
+    assert_int_equal(tz_period_start(z, t0, "DAY"), jump * TSTIME_US_PER_S);
+    assert_int_equal(tz_period_start(z, t0, "MONTH"), utc(2026, 1, 1, 0, 0, 0));
+    tz_free(z);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1049,6 +1091,8 @@ int main(void)
         cmocka_unit_test(test_bad_data_blocks),
         cmocka_unit_test(test_transitions_max),
         cmocka_unit_test(test_bad_footers),
+        cmocka_unit_test(test_from_civil_short_lived_offset),
+        cmocka_unit_test(test_period_start_in_gap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,3 +114,32 @@ enum router_result router_find(const struct route *routes, size_t n, const char 
     }
     return path_exists ? ROUTER_METHOD_NOT_ALLOWED : ROUTER_NOT_FOUND;
 }
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+size_t router_unescape(char *s)
+{
+    char *w = s;
+    for (const char *p = s; *p;) {
+        int hi = p[0] == '%' ? hexval(p[1]) : -1;
+        int lo = hi >= 0 ? hexval(p[2]) : -1;
+        int v = lo >= 0 ? hi * 16 + lo : 0;
+        if (v > 0) {
+            *w++ = v == '/' ? ROUTER_SLASH_MARK : (char)v;
+            p += 3;
+        } else {
+            *w++ = *p++;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}

@@ -9,6 +9,11 @@
 #define ROUTER_SEGMENTS_MAX    16
 #define ROUTER_ALLOW_BYTES_MAX 64
 
+/* An encoded slash (%2F) stays a stand-in byte until routing is done, so "/v1/customers/
+ * shop%2F4711" routes as one {id} segment "shop/4711". The stand-in is a control byte
+ * that no valid text field may contain anyway. */
+#define ROUTER_SLASH_MARK '\x1f'
+
 enum router_result { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_METHOD_NOT_ALLOWED };
 
 struct router_match {
@@ -21,5 +26,10 @@ struct router_match {
 /* Finds the route for `method` and `path`. Parameter values are copied into `a`. */
 enum router_result router_find(const struct route *routes, size_t n, const char *method,
                                const char *path, struct arena *a, struct router_match *m);
+
+/* Percent-decodes the NUL-terminated `s` in place and returns its new length. %2F becomes
+ * ROUTER_SLASH_MARK; %00 and malformed escapes are left as they are (a NUL would silently
+ * cut the string). The result is never longer than the input. */
+size_t router_unescape(char *s);
 
 #endif

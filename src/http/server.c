@@ -50,51 +50,22 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* An encoded slash (%2F) stays a stand-in byte until routing is done, so "/v1/customers/
- * shop%2F4711" routes as one {id} segment "shop/4711". The stand-in is a control byte
- * that no valid text field may contain anyway. */
-#define HTTP_SLASH_MARK '\x1f'
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decoding for the path and query arguments (MHD_OPTION_UNESCAPE_CALLBACK). %00
- * is left as it is: a NUL would silently cut the string. */
+/* Percent-decoding for the path and query arguments (MHD_OPTION_UNESCAPE_CALLBACK); the
+ * decoding itself is pure and lives in the router (router_unescape). */
 static size_t url_unescape(void *cls, struct MHD_Connection *conn, char *s)
 {
     (void)cls, (void)conn;
-    char *w = s;
-    for (const char *p = s; *p;) {
-        int hi = p[0] == '%' ? hexval(p[1]) : -1;
-        int lo = hi >= 0 ? hexval(p[2]) : -1;
-        int v = lo >= 0 ? hi * 16 + lo : 0;
-        if (v > 0) {
-            *w++ = v == '/' ? HTTP_SLASH_MARK : (char)v;
-            p += 3;
-        } else {
-            *w++ = *p++;
-        }
-    }
-    *w = '\0';
-    return (size_t)(w - s);
+    return router_unescape(s);
 }
 
 /* Puts encoded slashes back; copies into the arena only when there is one. */
 static const char *unmark_slashes(struct request *r, const char *s)
 {
-    if (!s || !strchr(s, HTTP_SLASH_MARK))
+    if (!s || !strchr(s, ROUTER_SLASH_MARK))
         return s;
     char *c = arena_strdup(&r->arena, s);
     for (char *p = c; p && *p; p++) {
-        if (*p == HTTP_SLASH_MARK)
+        if (*p == ROUTER_SLASH_MARK)
             *p = '/';
     }
     return c;
@@ -400,7 +371,7 @@ static void log_safe(const char *in, char *out, size_t size)
     for (; *in && o + 4 < size; in++) {
         unsigned char c = (unsigned char)*in;
         bool encode = c < 0x21 || c > 0x7E || c == '"' || c == '\\' || c == '%';
-        if (c == (unsigned char)HTTP_SLASH_MARK) { /* sent as %2F, kept apart for routing */
+        if (c == (unsigned char)ROUTER_SLASH_MARK) { /* sent as %2F, kept apart for routing */
             c = '/';
             encode = true;
         }
