@@ -17,9 +17,10 @@ struct scheduler {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool stopping;  /* guarded by mu */
-    bool poked;     /* guarded by mu */
-    size_t pending; /* commands of this round not yet done; guarded by mu */
+    bool stopping;         /* guarded by mu */
+    bool poked;            /* guarded by mu */
+    size_t pending;        /* commands of this round not yet done; guarded by mu */
+    int64_t next_purge_at; /* scheduler thread only */
 };
 
 struct settle_cmd {
@@ -52,6 +53,55 @@ static void settle_done(struct command *cmd)
     s->pending--;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
+}
+
+/* Purging stored idempotent answers past their retention: one command per round. */
+struct purge_cmd {
+    struct command cmd;
+    struct scheduler *s;
+    int64_t deleted;
+};
+
+static int purge_apply(struct command *cmd, const struct writer_tx *tx)
+{
+    struct purge_cmd *pc = (struct purge_cmd *)cmd;
+    cmd->status = 200;
+    return store_idem_purge(tx->conn, tx->now_us - SCHEDULER_IDEM_RETENTION_US,
+                            SCHEDULER_IDEM_PURGE_MAX, &pc->deleted);
+}
+
+static void purge_done(struct command *cmd)
+{
+    struct purge_cmd *pc = (struct purge_cmd *)cmd;
+    struct scheduler *s = pc->s;
+    if (cmd->outcome == COMMAND_FAILED)
+        log_warn("idempotency purge failed", "err=\"%s\"", treu_strerror(cmd->rc));
+    pthread_mutex_lock(&s->mu);
+    s->pending--;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Deletes stored answers older than their retention; how many (at most the round's max). */
+static int64_t purge_idempotency(struct scheduler *s)
+{
+    struct purge_cmd pc = {.s = s};
+    buf_init(&pc.cmd.body, 1024);
+    pc.cmd.project_id = "";
+    pc.cmd.apply = purge_apply;
+    pc.cmd.done = purge_done;
+    pthread_mutex_lock(&s->mu);
+    s->pending++;
+    pthread_mutex_unlock(&s->mu);
+    int rc = writer_submit(s->writer, &pc.cmd);
+    pthread_mutex_lock(&s->mu);
+    if (rc < 0)
+        s->pending--;
+    while (s->pending > 0)
+        pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    buf_cleanup(&pc.cmd.body);
+    return rc < 0 || pc.cmd.outcome == COMMAND_FAILED ? 0 : pc.deleted;
 }
 
 int scheduler_run_once(struct scheduler *s)
@@ -95,6 +145,14 @@ int scheduler_run_once(struct scheduler *s)
     for (size_t i = 0; cmds && i < n; i++)
         buf_cleanup(&cmds[i].cmd.body);
     arena_cleanup(&a);
+    /* Once a minute, or again at once after a full purge (more may be waiting). */
+    int64_t now = clock_now_us(s->clock);
+    if (rc == 0 && now >= s->next_purge_at) {
+        bool full = purge_idempotency(s) >= SCHEDULER_IDEM_PURGE_MAX;
+        s->next_purge_at = full ? now : now + SCHEDULER_PURGE_EVERY_US;
+        if (full)
+            submitted = SCHEDULER_BATCH_MAX; /* a busy round: no sleep before the next */
+    }
     return rc < 0 ? rc : (int)submitted;
 }
 

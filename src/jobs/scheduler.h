@@ -13,6 +13,10 @@
 
 #define SCHEDULER_BATCH_MAX 256           /* members settled per round */
 #define SCHEDULER_TICK_US   (1000 * 1000) /* between rounds when nothing is left */
+#define SCHEDULER_IDEM_RETENTION_US                                                                \
+    (INT64_C(24) * 3600 * 1000000)     /* stored idempotent answers are kept this long */
+#define SCHEDULER_IDEM_PURGE_MAX 10000 /* stored answers deleted per round */
+#define SCHEDULER_PURGE_EVERY_US (INT64_C(60) * 1000 * 1000) /* between purges */
 
 struct scheduler;
 

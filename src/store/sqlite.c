@@ -762,6 +762,22 @@ static int sq_idem_put(struct store_conn *bc, const char *pid, const char *key,
     return sq_exec_step(c, st, "idempotency put", NULL);
 }
 
+static const char SQL_IDEM_PURGE[] =
+    "DELETE FROM idempotency WHERE (project_id, key) IN (SELECT project_id, key FROM "
+    "idempotency WHERE created_at < ?1 LIMIT ?2)";
+
+static int sq_idem_purge(struct store_conn *bc, int64_t before, int64_t max, int64_t *deleted)
+{
+    SQ_CONN(bc);
+    SQ_PREP(c, SQL_IDEM_PURGE, st);
+    sqlite3_bind_int64(st, 1, before);
+    sqlite3_bind_int64(st, 2, max);
+    int changes = 0;
+    int rc = sq_exec_step(c, st, "idempotency purge", &changes);
+    *deleted = changes;
+    return rc;
+}
+
 /* ---- programs ---- */
 
 static void sq_bind_program(sqlite3_stmt *st, const char *pid, const struct program *p)
@@ -1654,6 +1670,7 @@ static const struct store_ops sqlite_base_ops = {
     .lot_update = sq_lot_update,
     .lot_list_open = sq_lot_list_open,
     .lot_next_expiry = sq_lot_next_expiry,
+    .idem_purge = sq_idem_purge,
     .entry_accrued_since = sq_entry_accrued_since,
     .entry_insert = sq_entry_insert,
     .entry_list = sq_entry_list,

@@ -455,6 +455,9 @@ const char *const sqlite_migrations[] = {
     /* 14: Segment-style calls present only a token (the write key), no app id: keys are
      * also found by their token's hash. Tokens are random, so two keys never share one. */
     "CREATE UNIQUE INDEX api_keys_token ON api_keys(token_hash);",
+
+    /* 15: stored idempotent answers are purged after their retention: find the old ones. */
+    "CREATE INDEX idempotency_created ON idempotency(created_at);",
 };
 
 const size_t sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

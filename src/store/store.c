@@ -780,3 +780,8 @@ int store_redemption_points_since(struct store_conn *c, const char *pid, const c
 {
     return c->ops->redemption_points_since(c, pid, member_id, campaign_id, since, sum);
 }
+
+int store_idem_purge(struct store_conn *c, int64_t before, int64_t max, int64_t *deleted)
+{
+    return c->ops->idem_purge(c, before, max, deleted);
+}

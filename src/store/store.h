@@ -437,6 +437,10 @@ TREU_MUST_USE int store_idem_get(struct store_conn *c, const char *project_id, c
                                  struct arena *a, struct idem_record *out);
 TREU_MUST_USE int store_idem_put(struct store_conn *c, const char *project_id, const char *key,
                                  const struct idem_record *r);
+/* Deletes at most `max` stored answers made before `before` (all projects); *deleted gets
+ * how many went. */
+TREU_MUST_USE int store_idem_purge(struct store_conn *c, int64_t before, int64_t max,
+                                   int64_t *deleted);
 
 /* Loyalty. Lists fill *out (arena) and *n, and *total when not NULL. Gets answer
  * TREU_ENOTFOUND; inserts TREU_ECONFLICT on a taken unique key. */
@@ -1031,6 +1035,7 @@ struct store_ops {
                                int64_t since, int64_t *sum);
     int (*redemption_points_since)(struct store_conn *c, const char *pid, const char *member_id,
                                    const char *campaign_id, int64_t since, int64_t *sum);
+    int (*idem_purge)(struct store_conn *c, int64_t before, int64_t max, int64_t *deleted);
 };
 
 /* Every backend's store and connection begin with these, so dispatch needs no casts

@@ -218,3 +218,31 @@ describe('idempotency', () => {
     }
   });
 });
+
+describe('idempotency retention', () => {
+  let t;
+  before(async () => { t = await startTreu({ testClock: true }); });
+  after(async () => { await t?.stop(); });
+
+  test('a stored answer is kept for 24 hours, then purged so the key may be used again', async () => {
+    const key = uid('idem-retention');
+    const send = (email) => api(t, 'POST', '/v1/customers', { body: { email }, headers: { 'Idempotency-Key': key } });
+    const a = await send('first@example.com');
+    assert.equal(a.status, 201, a.text);
+    assert.equal((await send('second@example.com')).status, 409, 'within the retention the key is taken');
+    // 23 hours later it is still kept.
+    assert.equal((await api(t, 'POST', '/v1/_test/clock', { body: { advance_seconds: 23 * 3600 } })).status, 200);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await send('second@example.com')).status, 409, 'kept for 24 hours');
+    // Past 24 hours the scheduler purges it (the test clock wakes it).
+    assert.equal((await api(t, 'POST', '/v1/_test/clock', { body: { advance_seconds: 2 * 3600 } })).status, 200);
+    let b;
+    for (let i = 0; i < 50; i++) {
+      b = await send('second@example.com');
+      if (b.status !== 409) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(b.status, 201, `after the purge the key runs anew: ${b.text}`);
+    assert.notEqual(b.json.id, a.json.id);
+  });
+});
