@@ -182,8 +182,6 @@ const char *api_rules_missing(const struct writer_tx *tx, struct request *r,
                               const struct voucher_spec *s, int *rc);
 /* A voucher code from a path or body: -1 after replying 400. */
 int api_code_or_reply(struct request *r, const char *code, const char *where);
-/* limit and page query parameters. */
-int api_page_or_reply(struct request *r, struct page *pg);
 /* The campaign (id or name) and customer (id or source_id) named by the query's `campaign`
  * and `customer` filters; unknown ones become "-", which matches nothing. */
 int api_filter_ids(struct request *r, struct store_conn *c, const char **campaign_id,

@@ -626,7 +626,7 @@ void api_campaigns_get(struct request *r)
 void api_campaigns_list(struct request *r)
 {
     struct page pg;
-    if (api_page_or_reply(r, &pg) < 0)
+    if (req_page_or_reply(r, &pg) < 0)
         return;
     struct campaign *rows = NULL;
     size_t n = 0;

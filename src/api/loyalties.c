@@ -197,35 +197,6 @@ static void lot_render(struct jw *w, const struct lot *l, const struct member *m
     jw_obj_close(w);
 }
 
-/* List envelope: open/close around the items. */
-static void list_open(struct jw *w, const char *data_ref)
-{
-    jw_obj_open(w);
-    jw_kv_str(w, "object", "list");
-    jw_kv_str(w, "data_ref", data_ref);
-    jw_key(w, data_ref);
-    jw_arr_open(w);
-}
-
-static void list_close(struct jw *w, int64_t total, bool has_more)
-{
-    jw_arr_close(w);
-    jw_kv_int(w, "total", total);
-    jw_kv_bool(w, "has_more", has_more);
-    jw_obj_close(w);
-}
-
-static int page_or_reply(struct request *r, struct page *pg)
-{
-    int64_t limit, page;
-    if (req_query_int_or_reply(r, "limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, &limit) < 0 ||
-        req_query_int_or_reply(r, "page", 1, 1, LIST_PAGE_MAX, &page) < 0)
-        return -1;
-    pg->limit = (int)limit;
-    pg->offset = (page - 1) * limit;
-    return 0;
-}
-
 static void not_found(struct buf *b, struct request *r, const char *what, const char *ref)
 {
     char details[320];
@@ -737,7 +708,7 @@ void api_loyalties_get(struct request *r)
 void api_loyalties_list(struct request *r)
 {
     struct page pg;
-    if (page_or_reply(r, &pg) < 0)
+    if (req_page_or_reply(r, &pg) < 0)
         return;
     struct program *rows;
     size_t n;
@@ -755,10 +726,10 @@ void api_loyalties_list(struct request *r)
     }
     struct jw w;
     jw_init(&w, &r->out);
-    list_open(&w, "campaigns");
+    api_list_open(&w, "campaigns");
     for (size_t i = 0; i < n; i++)
         program_render(&w, &rows[i]);
-    list_close(&w, total, pg.offset + (int64_t)n < total);
+    api_list_close(&w, total, pg.offset + (int64_t)n < total);
     reply_json(r, 200);
 }
 
@@ -997,7 +968,7 @@ void api_members_get(struct request *r)
 void api_members_list(struct request *r)
 {
     struct page pg;
-    if (page_or_reply(r, &pg) < 0)
+    if (req_page_or_reply(r, &pg) < 0)
         return;
     struct program p;
     struct member *rows = NULL;
@@ -1012,14 +983,14 @@ void api_members_list(struct request *r)
             rc = store_member_list(c, r->project_id, p.id, &pg, &r->arena, &rows, &n, &total);
         struct jw w;
         jw_init(&w, &r->out);
-        list_open(&w, "vouchers");
+        api_list_open(&w, "vouchers");
         for (size_t i = 0; rc == 0 && i < n; i++) {
             struct member_view v;
             rc = loyalty_view(c, r->project_id, &rows[i], now, &r->arena, &v, NULL, NULL);
             if (rc == 0)
                 member_render(&w, &rows[i], p.name, &v);
         }
-        list_close(&w, total, pg.offset + (int64_t)n < total);
+        api_list_close(&w, total, pg.offset + (int64_t)n < total);
         store_read_end(c);
     }
     req_reader_release(r, c);
@@ -1041,7 +1012,7 @@ static int member_entries_or_reply(struct request *r, struct page *pg, struct me
     *rows = NULL;
     *n = 0;
     *total = 0;
-    if (page_or_reply(r, pg) < 0)
+    if (req_page_or_reply(r, pg) < 0)
         return -1;
     struct store_conn *c = req_reader(r);
     int rc = store_read_begin(c);
@@ -1071,10 +1042,10 @@ void api_members_transactions(struct request *r)
         return;
     struct jw w;
     jw_init(&w, &r->out);
-    list_open(&w, "data");
+    api_list_open(&w, "data");
     for (size_t i = 0; i < n; i++)
         api_entry_render(&w, &rows[i]);
-    list_close(&w, total, pg.offset + (int64_t)n < total);
+    api_list_close(&w, total, pg.offset + (int64_t)n < total);
     reply_json(r, 200);
 }
 
@@ -1116,7 +1087,7 @@ void api_members_activities(struct request *r)
         return;
     struct jw w;
     jw_init(&w, &r->out);
-    list_open(&w, "data");
+    api_list_open(&w, "data");
     for (size_t i = 0; i < n; i++) {
         jw_obj_open(&w);
         jw_kv_str(&w, "id", rows[i].id);
@@ -1131,14 +1102,14 @@ void api_members_activities(struct request *r)
         jw_kv_str(&w, "object", "event");
         jw_obj_close(&w);
     }
-    list_close(&w, total, pg.offset + (int64_t)n < total);
+    api_list_close(&w, total, pg.offset + (int64_t)n < total);
     reply_json(r, 200);
 }
 
 void api_members_points_expiration(struct request *r)
 {
     struct page pg;
-    if (page_or_reply(r, &pg) < 0)
+    if (req_page_or_reply(r, &pg) < 0)
         return;
     struct member m;
     struct program p;
@@ -1164,11 +1135,11 @@ void api_members_points_expiration(struct request *r)
         return;
     struct jw w;
     jw_init(&w, &r->out);
-    list_open(&w, "data");
+    api_list_open(&w, "data");
     size_t end = (size_t)pg.offset + (size_t)pg.limit;
     for (size_t i = (size_t)pg.offset; i < n && i < end; i++)
         lot_render(&w, &lots[i], &m);
-    list_close(&w, (int64_t)n, end < n);
+    api_list_close(&w, (int64_t)n, end < n);
     reply_json(r, 200);
 }
 
@@ -1709,7 +1680,7 @@ void api_rules_disable(struct request *r)
 void api_rules_list(struct request *r)
 {
     struct page pg;
-    if (page_or_reply(r, &pg) < 0)
+    if (req_page_or_reply(r, &pg) < 0)
         return;
     struct program p;
     struct earning_rule *rows = NULL;
@@ -1729,11 +1700,11 @@ void api_rules_list(struct request *r)
     }
     struct jw w;
     jw_init(&w, &r->out);
-    list_open(&w, "data");
+    api_list_open(&w, "data");
     size_t end = (size_t)pg.offset + (size_t)pg.limit;
     for (size_t i = (size_t)pg.offset; i < n && i < end; i++)
         rule_render(&w, &rows[i]);
-    list_close(&w, (int64_t)n, end < n);
+    api_list_close(&w, (int64_t)n, end < n);
     reply_json(r, 200);
 }
 
@@ -2008,10 +1979,10 @@ void api_tiers_list(struct request *r)
     }
     struct jw w;
     jw_init(&w, &r->out);
-    list_open(&w, "data");
+    api_list_open(&w, "data");
     for (size_t i = 0; i < n; i++)
         tier_render(&w, &rows[i]);
-    list_close(&w, (int64_t)n, false);
+    api_list_close(&w, (int64_t)n, false);
     reply_json(r, 200);
 }
 
@@ -2057,10 +2028,10 @@ void api_members_tiers(struct request *r)
         return;
     struct jw w;
     jw_init(&w, &r->out);
-    list_open(&w, "data");
+    api_list_open(&w, "data");
     if (has)
         tier_render(&w, &t);
-    list_close(&w, has ? 1 : 0, false);
+    api_list_close(&w, has ? 1 : 0, false);
     reply_json(r, 200);
 }
 

@@ -171,7 +171,7 @@ static int list_render(struct jw *w, struct store_conn *c, struct request *r,
 void api_publications_list(struct request *r)
 {
     struct page pg;
-    if (api_page_or_reply(r, &pg) < 0)
+    if (req_page_or_reply(r, &pg) < 0)
         return;
     struct publication_query q = {0};
     struct publication *rows = NULL;

@@ -364,7 +364,7 @@ static void list_render(struct jw *w, const struct redemption *rows, size_t n)
 void api_redemptions_list(struct request *r)
 {
     struct page pg;
-    if (api_page_or_reply(r, &pg) < 0)
+    if (req_page_or_reply(r, &pg) < 0)
         return;
     struct redemption_query q = {0};
     struct redemption *rows = NULL;

@@ -469,3 +469,31 @@ void req_reader_release(struct request *r, struct store_conn *c)
 {
     store_pool_release(r->app->readers, c);
 }
+
+void api_list_open(struct jw *w, const char *data_ref)
+{
+    jw_obj_open(w);
+    jw_kv_str(w, "object", "list");
+    jw_kv_str(w, "data_ref", data_ref);
+    jw_key(w, data_ref);
+    jw_arr_open(w);
+}
+
+void api_list_close(struct jw *w, int64_t total, bool has_more)
+{
+    jw_arr_close(w);
+    jw_kv_int(w, "total", total);
+    jw_kv_bool(w, "has_more", has_more);
+    jw_obj_close(w);
+}
+
+int req_page_or_reply(struct request *r, struct page *pg)
+{
+    int64_t limit, page;
+    if (req_query_int_or_reply(r, "limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, &limit) < 0 ||
+        req_query_int_or_reply(r, "page", 1, 1, LIST_PAGE_MAX, &page) < 0)
+        return -1;
+    pg->limit = (int)limit;
+    pg->offset = (page - 1) * limit;
+    return 0;
+}

@@ -101,6 +101,10 @@ void reply_empty(struct request *r, int status);
 /* Writes the standard error body into `b` (for answers made on the writer thread). */
 void api_error_body(struct buf *b, int status, const char *key, const char *message,
                     const char *details, const char *request_id);
+/* Voucherify's list envelope around the items written between the two calls:
+ * {"object": "list", "data_ref": REF, REF: [...], "total": N, "has_more": B}. */
+void api_list_open(struct jw *w, const char *data_ref);
+void api_list_close(struct jw *w, int64_t total, bool has_more);
 /* Answers the standard error body {code, key, message, details, request_id}. */
 void reply_error(struct request *r, int status, const char *key, const char *message,
                  const char *details_fmt, ...) TREU_PRINTF(5, 6);
@@ -121,6 +125,8 @@ int req_json_items_or_reply(struct request *r, bool one_ok, size_t max, const ch
                             cJSON **first, size_t *n);
 
 /* Query parameter helpers: -1 after replying 400 naming the parameter. */
+/* `limit` (1..LIST_LIMIT_MAX, default LIST_LIMIT_DEFAULT) and `page` (from 1) as a page. */
+int req_page_or_reply(struct request *r, struct page *pg);
 int req_query_int_or_reply(struct request *r, const char *name, int64_t dflt, int64_t min,
                            int64_t max, int64_t *out);
 int req_query_time_or_reply(struct request *r, const char *name, int64_t *out);

@@ -29,46 +29,10 @@ static struct loyalty_ctx rctx(struct request *r, const struct writer_tx *tx)
         .tx = tx, .zones = r->app->zones, .pid = r->project_id, .a = &r->arena};
 }
 
-static void cmd_error(struct command *cmd, struct request *r, int status, const char *key,
-                      const char *message, const char *details)
-{
-    cmd->status = status;
-    api_error_body(&cmd->body, status, key, message, details, r->request_id);
-}
-
 static void cmd_not_found(struct command *cmd, struct request *r, const char *what, const char *ref)
 {
-    char details[320];
-    snprintf(details, sizeof details, "Cannot find %s with id %.255s", what, ref ? ref : "");
-    cmd_error(cmd, r, 404, "not_found", "Resource not found", details);
-}
-
-static int page_or_reply(struct request *r, struct page *pg)
-{
-    int64_t limit, page;
-    if (req_query_int_or_reply(r, "limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, &limit) < 0 ||
-        req_query_int_or_reply(r, "page", 1, 1, LIST_PAGE_MAX, &page) < 0)
-        return -1;
-    pg->limit = (int)limit;
-    pg->offset = (page - 1) * limit;
-    return 0;
-}
-
-static void list_open(struct jw *w)
-{
-    jw_obj_open(w);
-    jw_kv_str(w, "object", "list");
-    jw_kv_str(w, "data_ref", "data");
-    jw_key(w, "data");
-    jw_arr_open(w);
-}
-
-static void list_close(struct jw *w, int64_t total, bool has_more)
-{
-    jw_arr_close(w);
-    jw_kv_int(w, "total", total);
-    jw_kv_bool(w, "has_more", has_more);
-    jw_obj_close(w);
+    api_cmd_error(cmd, r, 404, "not_found", "Resource not found", "Cannot find %s with id %.255s",
+                  what, ref ? ref : "");
 }
 
 /* ---- rendering ---- */
@@ -542,8 +506,8 @@ static int reward_write_stock(struct command *cmd, struct reward_cmd *rc_,
                                     cJSON_IsNumber(s) ? (int64_t)s->valuedouble : 0);
     }
     if (rc == TREU_ECONFLICT) {
-        cmd_error(cmd, r, 400, "invalid_stock", "Invalid stock",
-                  "stock: cannot be set below what was already redeemed");
+        api_cmd_error(cmd, r, 400, "invalid_stock", "Invalid stock", "%s",
+                      "stock: cannot be set below what was already redeemed");
         return 0;
     }
     return rc;
@@ -729,7 +693,7 @@ void api_rewards_get(struct request *r)
 void api_rewards_list(struct request *r)
 {
     struct page pg;
-    if (page_or_reply(r, &pg) < 0)
+    if (req_page_or_reply(r, &pg) < 0)
         return;
     struct reward *rows = NULL;
     size_t n = 0;
@@ -740,10 +704,10 @@ void api_rewards_list(struct request *r)
         rc = store_reward_list(c, r->project_id, &pg, &r->arena, &rows, &n, &total);
         struct jw w;
         jw_init(&w, &r->out);
-        list_open(&w);
+        api_list_open(&w, "data");
         for (size_t i = 0; rc == 0 && i < n; i++)
             rc = reward_render_read(&w, c, r, &rows[i]);
-        list_close(&w, total, pg.offset + (int64_t)n < total);
+        api_list_close(&w, total, pg.offset + (int64_t)n < total);
         store_read_end(c);
     }
     req_reader_release(r, c);
@@ -867,10 +831,11 @@ static bool assign_points_fit(struct command *cmd, struct request *r, const stru
 {
     bool coin = strcmp(rw->type, "COIN") == 0;
     if (coin == has_points) {
-        cmd_error(cmd, r, 400, coin ? "invalid_param" : "missing_param", "Invalid parameters",
-                  coin ? "parameters.loyalty.points: a COIN reward converts points at its "
-                         "exchange ratio; send no points"
-                       : "parameters.loyalty.points: required, the reward's cost in points");
+        api_cmd_error(cmd, r, 400, coin ? "invalid_param" : "missing_param", "Invalid parameters",
+                      "%s",
+                      coin ? "parameters.loyalty.points: a COIN reward converts points at its "
+                             "exchange ratio; send no points"
+                           : "parameters.loyalty.points: required, the reward's cost in points");
         return false;
     }
     return true;
@@ -894,8 +859,8 @@ static int assign_apply_create(struct command *cmd, struct assign_cmd *ac,
     ra.created_at = ra.updated_at = tx->now_us;
     rc = store_assignment_insert(tx->conn, r->project_id, &ra);
     if (rc == TREU_ECONFLICT) {
-        cmd_error(cmd, r, 409, "duplicate_found", "Duplicate found",
-                  "reward: already assigned to this program; update that assignment instead");
+        api_cmd_error(cmd, r, 409, "duplicate_found", "Duplicate found", "%s",
+                      "reward: already assigned to this program; update that assignment instead");
         return 0;
     }
     struct jw w;
@@ -1134,7 +1099,7 @@ void api_program_reward_details(struct request *r)
 static void assignments_list(struct request *r, bool by_program)
 {
     struct page pg;
-    if (page_or_reply(r, &pg) < 0)
+    if (req_page_or_reply(r, &pg) < 0)
         return;
     struct reward_assignment *rows = NULL;
     size_t n = 0;
@@ -1158,10 +1123,10 @@ static void assignments_list(struct request *r, bool by_program)
     }
     struct jw w;
     jw_init(&w, &r->out);
-    list_open(&w);
+    api_list_open(&w, "data");
     for (size_t i = 0; i < n; i++)
         assignment_render(&w, &rows[i]);
-    list_close(&w, total, pg.offset + (int64_t)n < total);
+    api_list_close(&w, total, pg.offset + (int64_t)n < total);
     reply_json(r, 200);
 }
 
@@ -1201,7 +1166,7 @@ static bool assignment_for_tier(const struct reward_assignment *ra, const char *
 void api_tier_rewards_list(struct request *r)
 {
     struct page pg;
-    if (page_or_reply(r, &pg) < 0)
+    if (req_page_or_reply(r, &pg) < 0)
         return;
     struct program p;
     struct tier t;
@@ -1222,7 +1187,7 @@ void api_tier_rewards_list(struct request *r)
             rc = program_assignments(c, r, p.id, &rows, &n);
         struct jw w;
         jw_init(&w, &r->out);
-        list_open(&w);
+        api_list_open(&w, "data");
         for (size_t i = 0; rc == 0 && i < n; i++) {
             struct reward rw;
             if (!assignment_for_tier(&rows[i], t.id))
@@ -1239,7 +1204,7 @@ void api_tier_rewards_list(struct request *r)
             jw_kv_str(&w, "object", "loyalty_tier_reward");
             jw_obj_close(&w);
         }
-        list_close(&w, total, pg.offset + pg.limit < total);
+        api_list_close(&w, total, pg.offset + pg.limit < total);
         store_read_end(c);
     }
     req_reader_release(r, c);
@@ -1323,7 +1288,7 @@ void api_member_rewards_list(struct request *r)
 {
     struct page pg;
     const char *aff = r->io->query(r, "affordable_only");
-    if (page_or_reply(r, &pg) < 0)
+    if (req_page_or_reply(r, &pg) < 0)
         return;
     if (aff && strcmp(aff, "true") != 0 && strcmp(aff, "false") != 0) {
         reply_error(r, 400, "invalid_param", "Invalid query", "affordable_only: true or false");
@@ -1355,7 +1320,7 @@ void api_member_rewards_list(struct request *r)
                                .p = &mr.p};
     struct jw w;
     jw_init(&w, &r->out);
-    list_open(&w);
+    api_list_open(&w, "data");
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct reward rw;
         struct reward_check ck;
@@ -1368,7 +1333,7 @@ void api_member_rewards_list(struct request *r)
         if (total++ >= pg.offset && total <= pg.offset + pg.limit)
             member_reward_render(&w, c, r, &rw, &rows[i], &ck, &rc);
     }
-    list_close(&w, total, pg.offset + pg.limit < total);
+    api_list_close(&w, total, pg.offset + pg.limit < total);
     store_read_end(c);
     req_reader_release(r, c);
     if (rc < 0)
@@ -1543,8 +1508,8 @@ static int redeem_apply(struct command *cmd, const struct writer_tx *tx)
         return rc;
     if (out->result != REWARDS_OK) {
         int status = out->result == REWARDS_NOT_ASSIGNED ? 404 : 400;
-        cmd_error(cmd, r, status, rewards_result_key(out->result),
-                  rewards_result_message(out->result), out->detail);
+        api_cmd_error(cmd, r, status, rewards_result_key(out->result),
+                      rewards_result_message(out->result), "%s", out->detail);
         return 0;
     }
     cmd->status = 200;
@@ -1696,7 +1661,7 @@ static int fulfilment_apply(struct command *cmd, const struct writer_tx *tx)
     if (!red.fulfilment || strcmp(red.status, "SUCCEEDED") != 0) {
         snprintf(d, sizeof d, "fulfilment: redemption %s %s", red.id,
                  red.fulfilment ? "was rolled back" : "has no fulfilment (COIN or CAMPAIGN)");
-        cmd_error(cmd, r, 400, "fulfilment_not_applicable", "Nothing to fulfil", d);
+        api_cmd_error(cmd, r, 400, "fulfilment_not_applicable", "Nothing to fulfil", "%s", d);
         return 0;
     }
     bool changed = strcmp(red.fulfilment, rc_->fulfilment) != 0;
@@ -1704,7 +1669,8 @@ static int fulfilment_apply(struct command *cmd, const struct writer_tx *tx)
         if (!fulfilment_step_ok(red.fulfilment, rc_->fulfilment)) {
             snprintf(d, sizeof d, "fulfilment: cannot go from %s to %s", red.fulfilment,
                      rc_->fulfilment);
-            cmd_error(cmd, r, 400, "invalid_fulfilment_transition", "Invalid fulfilment", d);
+            api_cmd_error(cmd, r, 400, "invalid_fulfilment_transition", "Invalid fulfilment", "%s",
+                          d);
             return 0;
         }
         red.fulfilment = rc_->fulfilment;
@@ -1778,17 +1744,19 @@ int api_reward_rollback_apply(struct command *cmd, const struct writer_tx *tx, s
         return 0;
     case REWARDS_ROLLBACK_NOT_REWARD:
         snprintf(d, sizeof d, "redemption %.64s is not a reward redemption", rc_->redemption_id);
-        cmd_error(cmd, r, 400, "invalid_redemption", "Not a reward redemption", d);
+        api_cmd_error(cmd, r, 400, "invalid_redemption", "Not a reward redemption", "%s", d);
         return 0;
     case REWARDS_ROLLBACK_VOUCHER_USED:
         snprintf(d, sizeof d, "redemption %.64s issued voucher %.64s, which was redeemed already",
                  redemption_id, out->original.issued_voucher_id);
-        cmd_error(cmd, r, 400, "voucher_already_redeemed", "The issued voucher was used", d);
+        api_cmd_error(cmd, r, 400, "voucher_already_redeemed", "The issued voucher was used", "%s",
+                      d);
         return 0;
     case REWARDS_ROLLBACK_ALREADY:
         snprintf(d, sizeof d, "redemption %.64s is %s (rollback %s)", rc_->redemption_id,
                  out->original.status, out->original.rollback_id ? out->original.rollback_id : "-");
-        cmd_error(cmd, r, 400, "already_rolled_back", "Redemption already rolled back", d);
+        api_cmd_error(cmd, r, 400, "already_rolled_back", "Redemption already rolled back", "%s",
+                      d);
         return 0;
     }
     cmd->status = 200;

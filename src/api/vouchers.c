@@ -534,17 +534,6 @@ void api_vouchers_get(struct request *r)
     reply_json(r, 200);
 }
 
-int api_page_or_reply(struct request *r, struct page *pg)
-{
-    int64_t limit, page;
-    if (req_query_int_or_reply(r, "limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, &limit) < 0 ||
-        req_query_int_or_reply(r, "page", 1, 1, LIST_PAGE_MAX, &page) < 0)
-        return -1;
-    pg->limit = (int)limit;
-    pg->offset = (page - 1) * limit;
-    return 0;
-}
-
 /* Query filters name a campaign (id or name) and a customer (id or source_id); an unknown
  * one matches nothing. */
 int api_filter_ids(struct request *r, struct store_conn *c, const char **campaign_id,
@@ -569,7 +558,7 @@ int api_filter_ids(struct request *r, struct store_conn *c, const char **campaig
 void api_vouchers_list(struct request *r)
 {
     struct page pg;
-    if (api_page_or_reply(r, &pg) < 0)
+    if (req_page_or_reply(r, &pg) < 0)
         return;
     struct voucher_query q = {0};
     struct voucher *rows = NULL;

@@ -388,38 +388,10 @@ void api_webhooks_get(struct request *r)
     reply_json(r, 200);
 }
 
-static int page_or_reply(struct request *r, struct page *pg)
-{
-    int64_t limit, page;
-    if (req_query_int_or_reply(r, "limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, &limit) < 0 ||
-        req_query_int_or_reply(r, "page", 1, 1, LIST_PAGE_MAX, &page) < 0)
-        return -1;
-    pg->limit = (int)limit;
-    pg->offset = (page - 1) * limit;
-    return 0;
-}
-
-static void list_open(struct jw *w, const char *ref)
-{
-    jw_obj_open(w);
-    jw_kv_str(w, "object", "list");
-    jw_kv_str(w, "data_ref", ref);
-    jw_key(w, ref);
-    jw_arr_open(w);
-}
-
-static void list_close(struct jw *w, int64_t total, bool more)
-{
-    jw_arr_close(w);
-    jw_kv_int(w, "total", total);
-    jw_kv_bool(w, "has_more", more);
-    jw_obj_close(w);
-}
-
 void api_webhooks_list(struct request *r)
 {
     struct page pg;
-    if (page_or_reply(r, &pg) < 0)
+    if (req_page_or_reply(r, &pg) < 0)
         return;
     struct webhook *rows = NULL;
     size_t n = 0;
@@ -437,10 +409,10 @@ void api_webhooks_list(struct request *r)
     }
     struct jw w;
     jw_init(&w, &r->out);
-    list_open(&w, "data");
+    api_list_open(&w, "data");
     for (size_t i = 0; i < n; i++)
         webhook_render(&w, &rows[i]);
-    list_close(&w, total, pg.offset + (int64_t)n < total);
+    api_list_close(&w, total, pg.offset + (int64_t)n < total);
     reply_json(r, 200);
 }
 
@@ -448,7 +420,7 @@ void api_webhooks_deliveries(struct request *r)
 {
     static const char *const statuses[] = {"PENDING", "DELIVERED", "FAILED", NULL};
     struct page pg;
-    if (page_or_reply(r, &pg) < 0)
+    if (req_page_or_reply(r, &pg) < 0)
         return;
     const char *status = r->io->query(r, "status");
     bool known = !status;
@@ -479,10 +451,10 @@ void api_webhooks_deliveries(struct request *r)
     }
     struct jw w;
     jw_init(&w, &r->out);
-    list_open(&w, "deliveries");
+    api_list_open(&w, "deliveries");
     for (size_t i = 0; i < n; i++)
         delivery_render(&w, &rows[i], NULL, 0);
-    list_close(&w, total, pg.offset + (int64_t)n < total);
+    api_list_close(&w, total, pg.offset + (int64_t)n < total);
     reply_json(r, 200);
 }
 
