@@ -1,8 +1,6 @@
 /* limits.c - a program's budget and per-member caps (see limits.h). */
 #include "engine/limits.h"
 
-#include "core/tz.h"
-
 #include <stdio.h>
 #include <string.h>
 
@@ -121,19 +119,6 @@ void limits_write(struct jw *w, const struct program_limits *l)
     jw_obj_close(w);
 }
 
-static int limit_since(struct zones *zs, const struct program *p, const struct limit *l,
-                       int64_t now, int64_t *since)
-{
-    *since = 0;
-    if (!l->period)
-        return 0;
-    const struct tz *z = NULL;
-    int rc = zones_get(zs, p->timezone ? p->timezone : "UTC", &z);
-    if (rc == 0)
-        *since = tz_period_start(z, now, l->period);
-    return rc;
-}
-
 int limits_earn_allowance(struct store_conn *c, const char *pid, struct zones *zs,
                           const struct program *p, const char *member_id, int64_t now,
                           int64_t points, int64_t *allowed)
@@ -144,7 +129,7 @@ int limits_earn_allowance(struct store_conn *c, const char *pid, struct zones *z
     if (rc < 0 || !l.earned.set)
         return rc == TREU_EINVAL ? 0 : rc;
     int64_t since, used = 0;
-    rc = limit_since(zs, p, &l.earned, now, &since);
+    rc = zones_period_start(zs, p->timezone, l.earned.period, now, &since);
     if (rc == 0)
         rc = store_entry_accrued_since(c, pid, member_id, since, &used);
     if (rc < 0)
@@ -168,7 +153,7 @@ int limits_redeem_check(struct store_conn *c, const char *pid, struct zones *zs,
         if (!checks[i]->set)
             continue;
         int64_t since, used = 0;
-        rc = limit_since(zs, p, checks[i], now, &since);
+        rc = zones_period_start(zs, p->timezone, checks[i]->period, now, &since);
         if (rc == 0)
             rc = store_redemption_points_since(c, pid, i == 0 ? member_id : NULL,
                                                i == 0 ? NULL : p->id, since, &used);

@@ -218,29 +218,28 @@ static void event_tier(struct jw *w, const struct member_state *ms, const char *
     jw_obj_close(w);
 }
 
-/* Emits `type` about the member when an endpoint wants it: the entry or the tier. */
+/* An event about the member: its card, and the entry or the tier it is about. */
+struct member_event {
+    const struct member_state *ms;
+    const struct entry *e;
+    const char *tier_id;
+};
+
+static void member_event_write(struct jw *w, const void *arg)
+{
+    const struct member_event *ev = arg;
+    event_member(w, ev->ms);
+    if (ev->e)
+        event_entry(w, ev->e);
+    if (ev->tier_id)
+        event_tier(w, ev->ms, ev->tier_id);
+}
+
 static int emit_member_event(const struct loyalty_ctx *lc, const struct member_state *ms,
                              const char *type, const struct entry *e, const char *tier_id)
 {
-    bool wanted;
-    int rc = outbox_wanted(lc->tx, lc->pid, type, &wanted);
-    if (rc < 0 || !wanted)
-        return rc;
-    struct buf b;
-    struct jw w;
-    buf_init(&b, OUTBOX_EVENT_BYTES_MAX);
-    jw_init(&w, &b);
-    jw_obj_open(&w);
-    event_member(&w, ms);
-    if (e)
-        event_entry(&w, e);
-    if (tier_id)
-        event_tier(&w, ms, tier_id);
-    jw_obj_close(&w);
-    const char *data = buf_cstr(&b);
-    rc = data ? outbox_emit(lc->tx, lc->pid, type, data) : (b.err ? b.err : TREU_ENOMEM);
-    buf_cleanup(&b);
-    return rc;
+    struct member_event ev = {ms, e, tier_id};
+    return outbox_emit_built(lc->tx, lc->pid, type, member_event_write, &ev);
 }
 
 /* Moves the member into the tier its qualification value falls in. */

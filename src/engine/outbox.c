@@ -129,8 +129,8 @@ out:
     return rc;
 }
 
-int outbox_emit_redemption(const struct writer_tx *tx, const char *pid, const char *type,
-                           const struct redemption *red)
+int outbox_emit_built(const struct writer_tx *tx, const char *pid, const char *type,
+                      outbox_write_fn write, const void *arg)
 {
     bool wanted;
     int rc = outbox_wanted(tx, pid, type, &wanted);
@@ -141,23 +141,35 @@ int outbox_emit_redemption(const struct writer_tx *tx, const char *pid, const ch
     buf_init(&b, OUTBOX_EVENT_BYTES_MAX);
     jw_init(&w, &b);
     jw_obj_open(&w);
-    jw_kv_str(&w, "id", red->id);
-    jw_kv_str(&w, "object",
-              strcmp(red->kind, "rollback") == 0 ? "redemption_rollback" : "redemption");
-    jw_kv_str(&w, "kind", red->kind);
-    jw_kv_str(&w, "status", red->status);
-    jw_kv_str(&w, "customer_id", red->customer_id);
-    jw_kv_str(&w, "voucher_id", red->voucher_id);
-    jw_kv_str(&w, "campaign_id", red->campaign_id);
-    jw_kv_str(&w, "order_id", red->order_id);
-    jw_kv_int(&w, "amount", red->amount);
-    jw_kv_str(&w, "parent_id", red->parent_id);
-    jw_kv_str(&w, "rollback_of", red->rollback_of);
-    jw_kv_str(&w, "channel", red->channel);
-    jw_kv_time(&w, "created_at", red->created_at);
+    write(&w, arg);
     jw_obj_close(&w);
     const char *data = buf_cstr(&b);
     rc = data ? outbox_emit(tx, pid, type, data) : (b.err ? b.err : TREU_ENOMEM);
     buf_cleanup(&b);
     return rc;
+}
+
+static void redemption_write(struct jw *w, const void *arg)
+{
+    const struct redemption *red = arg;
+    jw_kv_str(w, "id", red->id);
+    jw_kv_str(w, "object",
+              strcmp(red->kind, "rollback") == 0 ? "redemption_rollback" : "redemption");
+    jw_kv_str(w, "kind", red->kind);
+    jw_kv_str(w, "status", red->status);
+    jw_kv_str(w, "customer_id", red->customer_id);
+    jw_kv_str(w, "voucher_id", red->voucher_id);
+    jw_kv_str(w, "campaign_id", red->campaign_id);
+    jw_kv_str(w, "order_id", red->order_id);
+    jw_kv_int(w, "amount", red->amount);
+    jw_kv_str(w, "parent_id", red->parent_id);
+    jw_kv_str(w, "rollback_of", red->rollback_of);
+    jw_kv_str(w, "channel", red->channel);
+    jw_kv_time(w, "created_at", red->created_at);
+}
+
+int outbox_emit_redemption(const struct writer_tx *tx, const char *pid, const char *type,
+                           const struct redemption *red)
+{
+    return outbox_emit_built(tx, pid, type, redemption_write, red);
 }

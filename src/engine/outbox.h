@@ -9,6 +9,7 @@
 #define TREU_OUTBOX_H
 
 #include "core/buf.h"
+#include "core/json.h"
 #include "engine/writer.h"
 
 #define OUTBOX_WEBHOOKS_PER_PROJECT_MAX 16 /* endpoints a project may register */
@@ -34,6 +35,14 @@ TREU_MUST_USE int outbox_wanted(const struct writer_tx *tx, const char *pid, con
  * exceeds OUTBOX_EVENT_BYTES_MAX. */
 TREU_MUST_USE int outbox_emit(const struct writer_tx *tx, const char *pid, const char *type,
                               const char *data_json);
+
+/* Writes an event's data: the fields of the object that outbox_emit_built opened. */
+typedef void (*outbox_write_fn)(struct jw *w, const void *arg);
+
+/* Emits `type` with data built by `write`, only when an endpoint wants it: a project
+ * without endpoints builds no JSON (one indexed read). */
+TREU_MUST_USE int outbox_emit_built(const struct writer_tx *tx, const char *pid, const char *type,
+                                    outbox_write_fn write, const void *arg);
 
 /* Emits `type` about a voucher redemption or rollback: its id, kind, status, customer,
  * voucher, campaign, order, amount and links (only when an endpoint wants `type`). */

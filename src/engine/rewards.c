@@ -237,19 +237,6 @@ static const cJSON *variant_pick(struct subject_input *in, const cJSON *variants
 
 /* ---- limits and stock ---- */
 
-int rewards_period_start(struct zones *zs, const char *zone, const char *period, int64_t now,
-                         int64_t *since)
-{
-    *since = 0;
-    if (!period)
-        return 0;
-    const struct tz *z = NULL;
-    int rc = zones_get(zs, zone ? zone : "UTC", &z);
-    if (rc == 0)
-        *since = tz_period_start(z, now, period);
-    return rc;
-}
-
 static int limit_ok(struct store_conn *c, const char *pid, struct zones *zs, int64_t now,
                     const struct reward *r, const cJSON *body, const struct reward_subject *s,
                     struct reward_check *out)
@@ -260,7 +247,7 @@ static int limit_ok(struct store_conn *c, const char *pid, struct zones *zs, int
         return 0;
     const char *period = jstr(pm, "period");
     int64_t since = 0, n = 0;
-    int rc = rewards_period_start(zs, s->p->timezone, period, now, &since);
+    int rc = zones_period_start(zs, s->p->timezone, period, now, &since);
     if (rc == 0)
         rc = store_redemption_count_reward(c, pid, r->id, s->m->id, since, &n);
     if (rc == 0 && n >= max) {

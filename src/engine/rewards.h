@@ -149,9 +149,4 @@ TREU_MUST_USE int rewards_rollback(const struct loyalty_ctx *lc, const char *red
                                    const char *reason, rewards_render_fn render, void *render_ctx,
                                    struct rewards_rollback_out *out);
 
-/* The start of the current limit period ("DAY", "WEEK" from Monday, "MONTH", "YEAR"; NULL
- * = since ever → 0) at `now` in time zone `zone`. */
-TREU_MUST_USE int rewards_period_start(struct zones *zs, const char *zone, const char *period,
-                                       int64_t now, int64_t *since);
-
 #endif

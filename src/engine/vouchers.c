@@ -988,38 +988,29 @@ static int publish_voucher(const struct writer_tx *tx, const char *pid, struct a
 }
 
 /* voucher.published: the publication and the voucher it gave the customer. */
-static int publish_event(const struct writer_tx *tx, const char *pid, const struct publication *pub,
-                         const struct voucher *v)
+struct publish_event {
+    const struct publication *pub;
+    const struct voucher *v;
+};
+
+static void publish_write(struct jw *w, const void *arg)
 {
-    bool wanted;
-    int rc = outbox_wanted(tx, pid, "voucher.published", &wanted);
-    if (rc < 0 || !wanted)
-        return rc;
-    struct buf b;
-    struct jw w;
-    buf_init(&b, OUTBOX_EVENT_BYTES_MAX);
-    jw_init(&w, &b);
-    jw_obj_open(&w);
-    jw_kv_str(&w, "id", pub->id);
-    jw_kv_str(&w, "object", "publication");
-    jw_kv_str(&w, "customer_id", pub->customer_id);
-    jw_kv_str(&w, "campaign_id", pub->campaign_id);
-    jw_kv_str(&w, "channel", pub->channel);
-    jw_kv_str(&w, "source_id", pub->source_id);
-    jw_key(&w, "voucher");
-    jw_obj_open(&w);
-    jw_kv_str(&w, "id", v->id);
-    jw_kv_str(&w, "code", v->code);
-    jw_kv_str(&w, "type", v->type);
-    jw_kv_str(&w, "campaign_id", v->campaign_id);
-    jw_kv_str(&w, "holder_id", v->holder_id);
-    jw_obj_close(&w);
-    jw_kv_time(&w, "created_at", pub->created_at);
-    jw_obj_close(&w);
-    const char *data = buf_cstr(&b);
-    rc = data ? outbox_emit(tx, pid, "voucher.published", data) : (b.err ? b.err : TREU_ENOMEM);
-    buf_cleanup(&b);
-    return rc;
+    const struct publish_event *e = arg;
+    jw_kv_str(w, "id", e->pub->id);
+    jw_kv_str(w, "object", "publication");
+    jw_kv_str(w, "customer_id", e->pub->customer_id);
+    jw_kv_str(w, "campaign_id", e->pub->campaign_id);
+    jw_kv_str(w, "channel", e->pub->channel);
+    jw_kv_str(w, "source_id", e->pub->source_id);
+    jw_key(w, "voucher");
+    jw_obj_open(w);
+    jw_kv_str(w, "id", e->v->id);
+    jw_kv_str(w, "code", e->v->code);
+    jw_kv_str(w, "type", e->v->type);
+    jw_kv_str(w, "campaign_id", e->v->campaign_id);
+    jw_kv_str(w, "holder_id", e->v->holder_id);
+    jw_obj_close(w);
+    jw_kv_time(w, "created_at", e->pub->created_at);
 }
 
 int vouchers_publish(const struct writer_tx *tx, const char *pid, struct arena *a,
@@ -1048,7 +1039,8 @@ int vouchers_publish(const struct writer_tx *tx, const char *pid, struct arena *
     pub->metadata_json = pr->metadata_json;
     pub->created_at = tx->now_us;
     rc = store_publication_insert(tx->conn, pid, pub);
-    return rc == 0 ? publish_event(tx, pid, pub, out) : rc;
+    struct publish_event e = {pub, out};
+    return rc == 0 ? outbox_emit_built(tx, pid, "voucher.published", publish_write, &e) : rc;
 }
 
 int vouchers_issue(const struct writer_tx *tx, const char *pid, struct arena *a,

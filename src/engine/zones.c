@@ -207,3 +207,16 @@ int zones_get(struct zones *zs, const char *name, const struct tz **out)
     tz_free(z);
     return rc;
 }
+
+int zones_period_start(struct zones *zs, const char *name, const char *period, int64_t now,
+                       int64_t *since)
+{
+    *since = 0;
+    if (!period)
+        return 0;
+    const struct tz *z = NULL;
+    int rc = zones_get(zs, name ? name : "UTC", &z);
+    if (rc == 0)
+        *since = tz_period_start(z, now, period);
+    return rc;
+}

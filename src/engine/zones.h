@@ -30,4 +30,9 @@ void zones_free(struct zones *zs);
  * Failures are not cached: the next call tries again. *out is NULL on failure. */
 TREU_MUST_USE int zones_get(struct zones *zs, const char *name, const struct tz **out);
 
+/* The local start of the calendar period ("DAY", "WEEK" from Monday, "MONTH", "YEAR") that
+ * contains `now` in zone `name` (NULL = UTC); a NULL period means all time: *since = 0. */
+TREU_MUST_USE int zones_period_start(struct zones *zs, const char *name, const char *period,
+                                     int64_t now, int64_t *since);
+
 #endif
